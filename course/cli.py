@@ -1,0 +1,184 @@
+"""Command line of the course: ``python -m course COMMAND``.
+
+Commands:
+    notebooks  Build source notebooks from their jupytext copies (--check: only compare).
+    release    Generate release/ from source/ (--check: regenerate in a temporary copy and compare).
+    grade      Autograde every submission of an assignment, robustly, and give feedback.
+    demo       The instructor's main job end to end on synthetic students.
+    settings   Show the settings the course reads and the profile in force.
+"""
+
+import argparse
+import filecmp
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from typing import List
+
+from course.authoring import build_all
+from course.grading import pipeline
+from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_STUDENTS, write_students
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def prepare_environment() -> None:
+    """Keeps TensorFlow's and nbgrader's start-up chatter out of the terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+
+
+def _diff_trees(a: str, b: str) -> List[str]:
+    """Lists files that differ, or exist on one side only, between two trees."""
+    differences = []
+    comparison = filecmp.dircmp(a, b, ignore=["__pycache__", ".ipynb_checkpoints"])
+
+    def walk(cmp, prefix):
+        differences.extend(os.path.join(prefix, n) for n in cmp.left_only + cmp.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        differences.extend(os.path.join(prefix, n) for n in mismatch + errors)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, os.path.join(prefix, name))
+
+    walk(comparison, "")
+    return sorted(differences)
+
+
+def release_differences(root: str = ROOT) -> List[str]:
+    """Regenerates release/ in a temporary copy of the course and compares it with the committed one.
+
+    Returns:
+        Paths (relative to release/) that differ; empty when release/ is up to date.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("source", "nbgrader_config.py"):
+            src = os.path.join(root, name)
+            (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(tmp, name))
+        api = pipeline.make_api(tmp)
+        pipeline.generate_release(api, pipeline.list_assignments(tmp))
+        return _diff_trees(os.path.join(root, "release"), os.path.join(tmp, "release"))
+
+
+def cmd_notebooks(args) -> int:
+    stale = build_all(os.path.join(ROOT, "source"), check=args.check)
+    for path in stale:
+        print(("out of date: " if args.check else "rebuilt: ") + os.path.relpath(path, ROOT))
+    if args.check and stale:
+        print("Run `make notebooks` to rebuild them from their .py copies.")
+        return 1
+    return 0
+
+
+def cmd_release(args) -> int:
+    if args.check:
+        diff = release_differences()
+        for path in diff:
+            print(f"release/{path} differs from what nbgrader generates from source/")
+        return 1 if diff else 0
+    api = pipeline.make_api(ROOT)
+    assignments = args.assignments or pipeline.list_assignments(ROOT)
+    pipeline.generate_release(api, assignments)
+    print("generated release/ for " + ", ".join(assignments))
+    return 0
+
+
+def _kernel_log() -> str:
+    os.makedirs(os.path.join(ROOT, "exports"), exist_ok=True)
+    return os.path.join(ROOT, "exports", "kernels.log")
+
+
+def _finish(api, records, root: str) -> None:
+    exports = os.path.join(root, "exports")
+    os.makedirs(exports, exist_ok=True)
+    grades = pipeline.export_grades(api, os.path.join(exports, "grades.csv"))
+    report = pipeline.write_report(records, os.path.join(exports, "grading_report.csv"))
+    print()
+    print(pipeline.format_table(records))
+    print()
+    print(f"Feedback (HTML):     {os.path.join(root, 'feedback')}/<student>/<assignment>/")
+    print(f"Grades (nbgrader):   {grades}")
+    print(f"Grading report:      {report}")
+
+
+def cmd_grade(args) -> int:
+    api = pipeline.make_api(ROOT)
+    folder = os.path.join(ROOT, "submitted")
+    students = args.students or sorted(
+        s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, args.assignment))
+    )
+    records = pipeline.grade_batch(api, args.assignment, students, kernel_log=_kernel_log())
+    _finish(api, records, ROOT)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    started = time.monotonic()
+    assignments = args.assignments or pipeline.list_assignments(ROOT)
+    print(f"[1/4] generating release/ for {len(assignments)} assignments", flush=True)
+    api = pipeline.make_api(ROOT)
+    pipeline.generate_release(api, pipeline.list_assignments(ROOT))
+    print("[2/4] writing synthetic submissions", flush=True)
+    pipeline.reset_demo_state(ROOT)
+    api = pipeline.make_api(ROOT)
+    plan = {}
+    for assignment in assignments:
+        students = list(BASIC_STUDENTS)
+        if assignment == args.robustness_assignment:
+            students += list(ROBUSTNESS_STUDENTS)
+        plan[assignment] = write_students(ROOT, assignment, students)
+    print("[3/4] autograding and generating feedback", flush=True)
+    records = []
+    for assignment, students in plan.items():
+        records.extend(pipeline.grade_batch(api, assignment, students, kernel_log=_kernel_log()))
+    print("[4/4] exporting grades", flush=True)
+    _finish(api, records, ROOT)
+    print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
+    return 0
+
+
+def cmd_settings(args) -> int:
+    from course.config import describe_settings, get_settings
+    from course.profiles import get_profile
+
+    print(describe_settings())
+    print()
+    print(get_settings())
+    print(get_profile())
+    return 0
+
+
+def main(argv=None) -> int:
+    """Runs one command; returns the exit status."""
+    prepare_environment()
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("notebooks", help="build source notebooks from their .py copies")
+    p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    p.set_defaults(func=cmd_notebooks)
+    p = sub.add_parser("release", help="generate release/ from source/")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--check", action="store_true", help="regenerate in a temporary copy and compare")
+    p.set_defaults(func=cmd_release)
+    p = sub.add_parser("grade", help="autograde submitted/<student>/<assignment> robustly")
+    p.add_argument("assignment")
+    p.add_argument("students", nargs="*", help="student ids (default: every submission)")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("demo", help="run the instructor's job on synthetic students")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument(
+        "--robustness-assignment",
+        default="00_setup",
+        help="assignment that also gets the broken submissions (duplicate cell, deleted test, ...)",
+    )
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("settings", help="show settings and profile")
+    p.set_defaults(func=cmd_settings)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""The instructor's batch job: release, autograde, feedback, export, summary table.
+
+Everything runs in one Python process through nbgrader's ``NbGraderAPI``
+(each ``nbgrader`` command would pay several seconds of start-up). Each
+submission is graded on its own, so one that fails cannot stop the others,
+and every submission ends with a recorded grade and an explanation.
+"""
+
+import csv
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional
+
+from traitlets.config import Config, PyFileConfigLoader
+
+from course.grading.intake import expected_cells, inspect_submission
+from course.runtime import stderr_to
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+@dataclass
+class GradeRecord:
+    """How one submission was graded.
+
+    Attributes:
+        student: Student id.
+        assignment: Assignment id.
+        score: Points awarded (autograded and, if any, manual).
+        max_score: Points available.
+        auto_score: Points awarded by autograded test cells.
+        auto_max: Points available in autograded test cells.
+        status: ``'graded'`` or ``'failed'``.
+        notes: What was unusual and how it was handled.
+        seconds: Wall time of autograding.
+    """
+
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    auto_score: float = 0.0
+    auto_max: float = 0.0
+    status: str = "graded"
+    notes: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def list_assignments(course_root: str) -> List[str]:
+    """Returns the assignment ids under ``source/`` (folders holding a notebook), sorted."""
+    source = os.path.join(course_root, "source")
+    found = []
+    for name in sorted(os.listdir(source)):
+        folder = os.path.join(source, name)
+        if os.path.isdir(folder) and any(f.endswith(".ipynb") for f in os.listdir(folder)):
+            found.append(name)
+    return found
+
+
+def load_config(course_root: str, **overrides) -> Config:
+    """Reads the course's ``nbgrader_config.py`` and points it at ``course_root``.
+
+    Args:
+        course_root: The nbgrader course directory.
+        **overrides: ``CourseDirectory`` traits to set (e.g. ``release_directory``).
+
+    Returns:
+        The configuration.
+    """
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    config_dir = course_root if os.path.exists(os.path.join(course_root, CONFIG_FILE)) else here
+    config = PyFileConfigLoader(CONFIG_FILE, path=config_dir).load_config()
+    config.CourseDirectory.root = os.path.abspath(course_root)
+    for key, value in overrides.items():
+        setattr(config.CourseDirectory, key, value)
+    return config
+
+
+def tools_on_path() -> None:
+    """Puts this interpreter's scripts on PATH.
+
+    nbgrader runs ``alembic`` as a program, which a virtual environment that
+    was not activated does not have on PATH.
+    """
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def make_api(course_root: str, **overrides):
+    """Creates an ``NbGraderAPI`` for the course directory.
+
+    Args:
+        course_root: The nbgrader course directory.
+        **overrides: ``CourseDirectory`` traits to set.
+
+    Returns:
+        The API object.
+    """
+    tools_on_path()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = load_config(course_root, **overrides)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def _check(result: dict, what: str) -> None:
+    if not result.get("success"):
+        raise RuntimeError(f"{what} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
+
+
+def generate_release(api, assignments: Iterable[str]) -> None:
+    """Generates the student version of each assignment into ``release/``.
+
+    Raises:
+        RuntimeError: nbgrader could not generate one (its log is in the message).
+    """
+    for assignment in assignments:
+        _check(api.generate_assignment(assignment, force=True, create=True), f"generate_assignment {assignment}")
+
+
+def _scores(api, assignment: str, student: str):
+    from nbgrader.api import MissingEntry
+
+    with api.gradebook as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        return submission.score, submission.max_score
+
+
+def autograded_points(api, assignment: str, student: str):
+    """Points of the autograded test cells only (manually graded answers left out).
+
+    Returns:
+        ``(score, max_score)``, or ``None`` when nothing is recorded.
+    """
+    from nbgrader.api import MissingEntry
+
+    with api.gradebook as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        score = maximum = 0.0
+        for notebook in submission.notebooks:
+            manual = {c.name for c in notebook.notebook.solution_cells}
+            for grade in notebook.grades:
+                if grade.cell_type == "code" and grade.name not in manual:
+                    score += grade.auto_score or 0.0
+                    maximum += grade.max_score
+        return score, maximum
+
+
+def _record_zero(api, assignment: str, student: str, submission_dir: str) -> None:
+    """Records a zero for every cell of a submission nbgrader could not grade."""
+    with api.gradebook as gb:
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def autograde_one(api, assignment: str, student: str) -> GradeRecord:
+    """Autogrades one submission; never raises for a bad submission.
+
+    Args:
+        api: ``NbGraderAPI``.
+        assignment: Assignment id.
+        student: Student id (``submitted/<student>/<assignment>`` must exist).
+
+    Returns:
+        The record of what happened.
+    """
+    record = GradeRecord(student=student, assignment=assignment)
+    started = time.monotonic()
+    submission_dir = api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment)
+    with api.gradebook as gb:
+        expected = expected_cells(gb, assignment)
+    record.notes.extend(inspect_submission(submission_dir, expected))
+    result = api.autograde(assignment, student, force=True, create=True)
+    log = result.get("log") or ""
+    if "Kernel died" in log:
+        record.notes.append("The kernel died while running the notebook (out of memory, or killed); cells after that point were not run and score zero.")
+    if not result.get("success"):
+        record.status = "failed"
+        reason = (result.get("error") or log).strip().splitlines()
+        record.notes.append(
+            "nbgrader could not grade this submission; every cell was given zero. "
+            f"Last error: {reason[-1] if reason else 'unknown'}"
+        )
+        _record_zero(api, assignment, student, submission_dir)
+    scores = _scores(api, assignment, student)
+    if scores:
+        record.score, record.max_score = scores
+        record.auto_score, record.auto_max = autograded_points(api, assignment, student)
+    record.seconds = time.monotonic() - started
+    return record
+
+
+def generate_feedback(api, assignment: str, student: str) -> Optional[str]:
+    """Generates the HTML feedback of one graded submission.
+
+    Returns:
+        The feedback directory, or ``None`` when nbgrader made none.
+    """
+    result = api.generate_feedback(assignment, student, force=True)
+    folder = api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment)
+    return folder if result.get("success") and os.path.isdir(folder) else None
+
+
+def export_grades(api, path: str) -> str:
+    """Writes nbgrader's grade CSV (one row per student and assignment).
+
+    Returns:
+        The CSV path.
+    """
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    plugin = CsvExportPlugin()
+    plugin.to = path
+    with api.gradebook as gb:
+        plugin.export(gb)
+    return path
+
+
+def write_report(records: List[GradeRecord], path: str) -> str:
+    """Writes one row per graded submission, with status and notes.
+
+    Returns:
+        The CSV path.
+    """
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "seconds", "notes"])
+        for r in records:
+            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", r.status, f"{r.seconds:.1f}", " | ".join(r.notes)])
+    return path
+
+
+def format_table(records: List[GradeRecord]) -> str:
+    """Formats points per student (rows) and assignment (columns), then the notes.
+
+    Returns:
+        The table as text.
+    """
+    students = sorted({r.student for r in records})
+    assignments = sorted({r.assignment for r in records})
+    cells: Dict[tuple, str] = {}
+    for r in records:
+        mark = "" if r.status == "graded" else " !"
+        cells[(r.student, r.assignment)] = f"{r.score:g}/{r.max_score:g}{mark}"
+    width0 = max([len("student")] + [len(s) for s in students])
+    widths = [max(len(a), 9) for a in assignments]
+    lines = ["  ".join(["student".ljust(width0)] + [a.ljust(w) for a, w in zip(assignments, widths)])]
+    lines.append("  ".join(["-" * width0] + ["-" * w for w in widths]))
+    for s in students:
+        row = [s.ljust(width0)] + [cells.get((s, a), "-").ljust(w) for a, w in zip(assignments, widths)]
+        lines.append("  ".join(row))
+    noted = [r for r in records if r.notes]
+    if noted:
+        lines.append("")
+        lines.append("Notes:")
+        for r in noted:
+            for note in r.notes:
+                lines.append(f"- {r.student} / {r.assignment}: {note}")
+    return "\n".join(lines)
+
+
+def grade_batch(
+    api, assignment: str, students: Iterable[str], feedback: bool = True, kernel_log: str = os.devnull
+) -> List[GradeRecord]:
+    """Autogrades (and gives feedback to) each student's submission of one assignment.
+
+    Args:
+        api: ``NbGraderAPI``.
+        assignment: Assignment id.
+        students: Student ids.
+        feedback: Also generate HTML feedback.
+        kernel_log: Where the kernels' own stderr goes (it is not the student's output).
+
+    Returns:
+        One record per student, in the given order.
+    """
+    records = []
+    for student in students:
+        with stderr_to(kernel_log):
+            record = autograde_one(api, assignment, student)
+            if feedback and generate_feedback(api, assignment, student) is None:
+                record.notes.append("No feedback could be generated.")
+        records.append(record)
+        print(f"  {assignment} / {student}: {record.score:g}/{record.max_score:g} ({record.seconds:.0f} s)", flush=True)
+    return records
+
+
+def reset_demo_state(course_root: str, prefix: str = "demo-") -> None:
+    """Removes earlier demo students' submissions, grades and feedback."""
+    for step in ("submitted", "autograded", "feedback"):
+        folder = os.path.join(course_root, step)
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.startswith(prefix):
+                    shutil.rmtree(os.path.join(folder, name))
+    from nbgrader.api import Gradebook
+
+    db = os.path.join(course_root, "gradebook.db")
+    if os.path.exists(db):
+        with Gradebook(f"sqlite:///{db}") as gb:
+            for student in list(gb.students):
+                if student.id.startswith(prefix):
+                    gb.remove_student(student.id)

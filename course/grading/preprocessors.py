@@ -1,0 +1,143 @@
+"""nbgrader preprocessors that keep one bad submission from hurting a batch, and hidden tests hidden.
+
+``SafeExecute`` replaces nbgrader's ``Execute`` in autograding: when the kernel
+dies (out of memory, killed), the submission still gets a recorded grade
+instead of being dropped. ``RedactHiddenTests`` runs in ``generate_feedback``
+so that feedback never shows hidden test code, mark schemes, or tracebacks
+that quote hidden lines.
+"""
+
+import re
+
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
+from nbgrader import utils
+from nbformat.notebooknode import NotebookNode
+from traitlets import Unicode
+
+KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRun"
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(
+        output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
+    )
+
+
+class SafeExecute(Execute):
+    """nbgrader's ``Execute``, but a dead kernel fails the remaining cells instead of the whole submission.
+
+    nbgrader 0.9.6 lets ``DeadKernelError`` escape, which leaves the submission
+    "failed" with no grade. Here the cell that killed the kernel gets a
+    ``KernelDied`` error output and every later code cell a ``NotRun`` error
+    output, so its tests score zero and the reason is visible in the feedback,
+    while cells that ran before keep their results.
+    """
+
+    died_message = Unicode(
+        "The kernel stopped while running this cell (out of memory, or killed). "
+        "Cells below it were not run.",
+        help="Error text put on the cell during which the kernel died.",
+    ).tag(config=True)
+
+    not_run_message = Unicode(
+        "Not run: the kernel stopped in an earlier cell.",
+        help="Error text put on code cells after the one that killed the kernel.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._kernel_dead = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._kernel_dead:
+            cell.outputs = [_error_output(NOT_RUN, self.not_run_message)]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._kernel_dead = True
+            self.log.warning("Kernel died in cell %d; later cells are marked as not run", index)
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error_output(KERNEL_DIED, self.died_message)
+            ]
+            return cell, resources
+
+
+class DropDuplicateIds(DeduplicateIds):
+    """nbgrader's ``DeduplicateIds``, but it removes a duplicate's nbgrader metadata altogether.
+
+    nbgrader 0.9.6 leaves ``{}`` behind, and with ``add_missing_cells`` on,
+    ``OverwriteCells`` then fails on the missing ``grade_id``, which aborts
+    the submission. Here every copy but the last becomes a plain cell.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+class RedactHiddenTests(NbGraderPreprocessor):
+    """Removes hidden tests, mark schemes and revealing tracebacks from feedback.
+
+    A grade cell's source after autograding is the instructor's version, hidden
+    tests included. This preprocessor replaces each hidden region by a comment,
+    each mark scheme by nothing, and, in a cell that had hidden tests, reduces
+    every error traceback to its last line (``AssertionError: message``), so
+    the student reads the check's message but not the code that raised it.
+    """
+
+    begin_test_delimeter = Unicode(
+        "BEGIN HIDDEN TESTS", help="The delimiter marking the beginning of hidden tests cases"
+    ).tag(config=True)
+
+    end_test_delimeter = Unicode(
+        "END HIDDEN TESTS", help="The delimiter marking the end of hidden tests cases"
+    ).tag(config=True)
+
+    begin_mark_scheme_delimeter = Unicode(
+        "BEGIN MARK SCHEME", help="The delimiter marking the beginning of a mark scheme"
+    ).tag(config=True)
+
+    end_mark_scheme_delimeter = Unicode(
+        "END MARK SCHEME", help="The delimiter marking the end of a mark scheme"
+    ).tag(config=True)
+
+    placeholder = Unicode(
+        "# (hidden tests: not shown)",
+        help="Text that stands in the feedback where hidden tests were.",
+    ).tag(config=True)
+
+    @staticmethod
+    def _cut(source: str, begin: str, end: str, placeholder: str):
+        """Returns ``(source without the begin..end regions, whether any was cut)``."""
+        pattern = re.compile(
+            r"^[^\n]*" + re.escape(begin) + r".*?" + re.escape(end) + r"[^\n]*$",
+            re.DOTALL | re.MULTILINE,
+        )
+        new, count = pattern.subn(placeholder, source)
+        return new, count > 0
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        source = cell.source
+        source, had_hidden = self._cut(
+            source, self.begin_test_delimeter, self.end_test_delimeter, self.placeholder
+        )
+        source, _ = self._cut(
+            source, self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter, ""
+        )
+        cell.source = source
+        if cell.cell_type == "code" and (had_hidden or utils.is_grade(cell)):
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    line = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+                    output.traceback = [line]
+        return cell, resources
+
+
+__all__ = ["SafeExecute", "DropDuplicateIds", "RedactHiddenTests"]

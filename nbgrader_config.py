@@ -1,0 +1,60 @@
+"""nbgrader configuration of the course. The repository root is the course directory."""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "llm-interview"
+# Jupytext text copies of the source notebooks (they hold solutions) and
+# build leftovers never go to students.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "*.py",
+    ".jupytext*",
+]
+
+# Per-cell time limit: importing TensorFlow and training a model on CPU takes
+# minutes, far past nbgrader's default of 30 s. COURSE_CELL_TIMEOUT overrides it.
+c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "1200"))
+c.Execute.interrupt_on_timeout = True
+
+# One bad submission must not stop the batch or lose grades:
+# - a kernel that dies (out of memory, killed) fails the remaining cells of that
+#   submission instead of leaving it without a grade;
+c.Autograde.autograde_preprocessors = [
+    "course.grading.preprocessors.SafeExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# - a graded cell pasted twice keeps its last copy instead of aborting the submission;
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "course.grading.preprocessors.DropDuplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# - a deleted test cell is put back and graded, rather than silently losing its points.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows hidden tests, mark schemes, or tracebacks quoting them.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course.grading.preprocessors.RedactHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Air-gapped grading servers: point the course at local copies here (or in the
+# environment of the grading account); kernels inherit these variables.
+# os.environ.setdefault("COURSE_DATA_SOURCE", "local")
+# os.environ.setdefault("COURSE_MNIST_PATH", "/srv/course-data/mnist.npz")
+# os.environ.setdefault("COURSE_IMDB_PATH", "/srv/course-data/aclImdb_v1.tar.gz")
+# os.environ.setdefault("COURSE_BERT_PRESET", "/srv/course-data/bert_tiny_en_uncased")
