@@ -27,6 +27,7 @@ c.Execute.interrupt_on_timeout = True
 #   submission instead of leaving it without a grade;
 c.Autograde.autograde_preprocessors = [
     "course.grading.preprocessors.SafeExecute",
+    "course.grading.preprocessors.VerifyArtifacts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -34,6 +35,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Models handed in by hidden tests are judged in a separate, fresh process
+# (course/grading/artifacts.py), so student code cannot fake an accuracy.
+# Each assignment with such a test registers its verifier here.
+c.VerifyArtifacts.verifiers = {}
+
 # - a graded cell pasted twice keeps its last copy instead of aborting the submission;
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",

@@ -13,7 +13,9 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
-from traitlets import Unicode
+from traitlets import Dict, Float, Unicode
+
+from course.grading.artifacts import artifact_path, run_verifier
 
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
@@ -65,6 +67,44 @@ class SafeExecute(Execute):
                 _error_output(KERNEL_DIED, self.died_message)
             ]
             return cell, resources
+
+
+class VerifyArtifacts(NbGraderPreprocessor):
+    """Judges handed-in models outside the student's kernel, after the notebook ran.
+
+    For each test cell whose ``grade_id`` has a registered verifier and that
+    ran without error, the verifier is run in a fresh process on the model
+    the cell handed in (see ``course.grading.artifacts``). A failed verdict
+    adds an error output to the cell, so nbgrader scores it zero and the
+    student reads why in the feedback.
+    """
+
+    verifiers = Dict(
+        {},
+        help="Map from a test cell's grade_id to the verifier ('module:function') that judges its artifact.",
+    ).tag(config=True)
+
+    timeout = Float(1800, help="Seconds one verification may take.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._directory = resources.get("metadata", {}).get("path") or "."
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id not in self.verifiers or not utils.is_grade(cell):
+            return cell, resources
+        if any(o.output_type == "error" for o in cell.get("outputs", [])):
+            return cell, resources
+        verdict = run_verifier(self.verifiers[grade_id], artifact_path(grade_id, self._directory), self.timeout)
+        self.log.info("Verifier of %s: %s %s", grade_id, verdict.passed, verdict.metrics)
+        if not verdict.passed:
+            cell.outputs.append(_error_output("GradingCheckFailed", verdict.message))
+        else:
+            cell.outputs.append(
+                NotebookNode(output_type="stream", name="stdout", text=f"Checked by the grader: {verdict.message}\n")
+            )
+        return cell, resources
 
 
 class DropDuplicateIds(DeduplicateIds):
@@ -140,4 +180,4 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-__all__ = ["SafeExecute", "DropDuplicateIds", "RedactHiddenTests"]
+__all__ = ["SafeExecute", "VerifyArtifacts", "DropDuplicateIds", "RedactHiddenTests"]
