@@ -41,3 +41,15 @@ def copy_course(target: str) -> str:
     shutil.copytree(os.path.join(ROOT, "source"), os.path.join(target, "source"))
     shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), target)
     return target
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips tests marked ``gpu`` cleanly where no GPU is visible."""
+    from course.profiles import gpu_visible
+
+    if gpu_visible():
+        return
+    skip = pytest.mark.skip(reason="needs a visible GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -3,6 +3,8 @@
 import inspect
 import re
 
+import pytest
+
 from course import profiles
 from course.config import get_settings
 
@@ -40,3 +42,13 @@ def test_thresholds_are_probabilities():
     """Are all thresholds accuracies in (0, 1)?"""
     for profile in profiles.PROFILES.values():
         assert 0 < profile.mnist_min_accuracy < 1 and 0 < profile.bert_min_accuracy < 1
+
+
+@pytest.mark.gpu
+def test_gpu_machine_gets_the_gpu_profile_and_tensorflow_sees_it(course_env):
+    """On a GPU machine, does TensorFlow list the GPU and auto choose the GPU profile?"""
+    from course.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    assert tf.config.list_physical_devices("GPU")
+    assert profiles.get_profile(get_settings()).name == "gpu"

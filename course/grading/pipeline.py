@@ -8,6 +8,7 @@ and every submission ends with a recorded grade and an explanation.
 
 import csv
 import os
+import re
 import shutil
 import sys
 import time
@@ -158,16 +159,30 @@ def autograded_points(api, assignment: str, student: str):
         return score, maximum
 
 
-def _record_zero(api, assignment: str, student: str, submission_dir: str) -> None:
+def _record_zero(api, assignment: str, student: str) -> None:
     """Records a zero for every cell of a submission nbgrader could not grade."""
+    from nbgrader.api import MissingEntry
+
     with api.gradebook as gb:
-        gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            gb.update_or_create_student(student)
+            submission = gb.add_submission(assignment, student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
         gb.db.commit()
+
+
+ERROR_LINE = re.compile(r"^\s*([A-Za-z_.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
+
+
+def last_error(log: str) -> str:
+    """The most telling error line of an nbgrader log (not its generic closing message)."""
+    found = [f"{m.group(1)}: {m.group(2)}" for m in ERROR_LINE.finditer(log) if "Please see" not in m.group(2)]
+    return found[-1] if found else "unknown error (see the nbgrader log)"
 
 
 def autograde_one(api, assignment: str, student: str) -> GradeRecord:
@@ -193,12 +208,11 @@ def autograde_one(api, assignment: str, student: str) -> GradeRecord:
         record.notes.append("The kernel died while running the notebook (out of memory, or killed); cells after that point were not run and score zero.")
     if not result.get("success"):
         record.status = "failed"
-        reason = (result.get("error") or log).strip().splitlines()
         record.notes.append(
             "nbgrader could not grade this submission; every cell was given zero. "
-            f"Last error: {reason[-1] if reason else 'unknown'}"
+            f"Cause: {last_error(log + (result.get('error') or ''))}"
         )
-        _record_zero(api, assignment, student, submission_dir)
+        _record_zero(api, assignment, student)
     scores = _scores(api, assignment, student)
     if scores:
         record.score, record.max_score = scores

@@ -1,0 +1,54 @@
+"""Tests for course/grading/pipeline.py that need no kernel."""
+
+import os
+
+import nbformat
+
+from conftest import ROOT, copy_course
+from course.grading import pipeline
+from course.grading.students import write_submission
+
+
+def test_lists_every_assignment_with_a_notebook():
+    """Are all source assignments found, in order, and nothing else?"""
+    found = pipeline.list_assignments(ROOT)
+    assert found == sorted(found) and "00_setup" in found
+    for name in found:
+        assert os.path.isdir(os.path.join(ROOT, "source", name))
+
+
+def test_ungradable_submission_gets_recorded_zero_and_a_cause(tmp_path):
+    """When nbgrader itself fails on a submission, is a zero recorded with the real cause?"""
+    root = copy_course(str(tmp_path))
+    api = pipeline.make_api(root)
+    pipeline.generate_release(api, ["00_setup"])
+    sid = write_submission(root, "00_setup", "corrupt", "perfect")
+    path = os.path.join(root, "submitted", sid, "00_setup", "check_environment.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale_images":
+            cell.metadata.nbgrader["points"] = "lots"  # corrupt metadata: nbgrader raises
+    nbformat.write(nb, path)
+    record = pipeline.autograde_one(api, "00_setup", sid)
+    assert record.status == "failed"
+    assert record.score == 0 and record.max_score > 0
+    assert any("could not convert string to float" in n for n in record.notes)
+    with api.gradebook as gb:
+        grades = [g for nb in gb.find_submission("00_setup", sid).notebooks for g in nb.grades]
+        assert grades and all(g.score == 0 for g in grades)
+
+
+def test_last_error_skips_nbgraders_generic_message():
+    """Is the specific exception line reported rather than 'Please see the above traceback'?"""
+    log = "    ValueError: bad points\n[ERROR] x\nNbGraderException: Please see the above traceback"
+    assert pipeline.last_error(log) == "ValueError: bad points"
+
+
+def test_table_marks_failed_submissions():
+    """Does the table show points per student and flag a failed submission?"""
+    records = [
+        pipeline.GradeRecord("ann", "00_setup", 3, 3),
+        pipeline.GradeRecord("bob", "00_setup", 0, 3, status="failed", notes=["broken"]),
+    ]
+    table = pipeline.format_table(records)
+    assert "3/3" in table and "0/3 !" in table and "bob / 00_setup: broken" in table
