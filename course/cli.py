@@ -20,7 +20,12 @@ from typing import List
 
 from course.authoring import build_all
 from course.grading import pipeline
-from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_STUDENTS, write_students
+from course.grading.students import (
+    BASIC_STUDENTS,
+    ROBUSTNESS_ASSIGNMENT,
+    ROBUSTNESS_STUDENTS,
+    write_students,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -170,7 +175,7 @@ def main(argv=None) -> int:
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.add_argument(
         "--robustness-assignment",
-        default="00_setup",
+        default=ROBUSTNESS_ASSIGNMENT,
         help="assignment that also gets the broken submissions (duplicate cell, deleted test, ...)",
     )
     p.set_defaults(func=cmd_demo)

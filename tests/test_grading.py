@@ -12,9 +12,7 @@ import pytest
 from conftest import ROOT, copy_course
 from course.grading import pipeline
 from course.grading.secrets import REGIONS, normalise_html, secret_lines
-from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_STUDENTS, write_students
-
-ROBUSTNESS_ASSIGNMENT = "00_setup"
+from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_ASSIGNMENT, ROBUSTNESS_STUDENTS, write_students
 ASSIGNMENTS = pipeline.list_assignments(ROOT)
 
 pytestmark = pytest.mark.slow

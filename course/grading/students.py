@@ -29,6 +29,8 @@ KILL_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)  # simula
 DEFAULT_TIMESTAMP = "2026-01-15 09:00:00.000000 UTC"
 
 BASIC_STUDENTS = ("perfect", "untouched", "partial")
+#: The assignment whose grading also gets the broken submissions (a cheap one).
+ROBUSTNESS_ASSIGNMENT = "00_setup"
 ROBUSTNESS_STUDENTS = ("duplicate-cell", "deleted-test", "bad-timestamp", "kernel-death")
 
 
