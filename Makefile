@@ -16,10 +16,11 @@ SHARED_DATA ?= $(abspath ../shared/data)
 
 env: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 	@echo "Creating the course environment in $(VENV) (pinned by requirements.lock; a few minutes, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	$(PIP) install --no-deps -e .
 	@touch $(STAMP)
 
@@ -32,18 +33,23 @@ test: env
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow"
 
+# The student's JupyterLab in build/lab/: copies of release/ (never overwritten),
+# a local nbgrader exchange, the student-side nbgrader extensions only.
+# Extra jupyter options: make lab LAB_ARGS="--port=8899 --allow-root"
 lab: env
-	$(BIN)/jupyter lab --notebook-dir=release
+	$(BIN)/python -m course.studentlab $(LAB_ARGS)
 
 notebooks: env
 	$(BIN)/python -m course notebooks
 
 release: notebooks
 	$(BIN)/python -m course release
+	$(BIN)/python -m course links --readme
 
 check: env
 	$(BIN)/python -m course notebooks --check
 	$(BIN)/python -m course release --check
+	$(BIN)/python -m course links --readme --check
 	$(BIN)/python -m course.lockfile --check
 
 # Re-resolve requirements.in into requirements.lock, then derive environment.yml.

@@ -17,6 +17,13 @@ c.CourseDirectory.ignore = [
     ".jupytext*",
 ]
 
+# Every release notebook opens with the launch badges and the Colab bootstrap
+# cell, and closes with the self-check and hand-in instructions (built from
+# source/header.py and source/footer.py; course/links.py fills in each
+# notebook's links when release/ is generated). They are not graded cells.
+c.IncludeHeaderFooter.header = "source/header.ipynb"
+c.IncludeHeaderFooter.footer = "source/footer.ipynb"
+
 # Per-cell time limit: importing TensorFlow and training a model on CPU takes
 # minutes, far past nbgrader's default of 30 s. COURSE_CELL_TIMEOUT overrides it.
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "1200"))
@@ -38,7 +45,14 @@ c.Autograde.autograde_preprocessors = [
 # Models handed in by hidden tests are judged in a separate, fresh process
 # (course/grading/artifacts.py), so student code cannot fake an accuracy.
 # Each assignment with such a test registers its verifier here.
-c.VerifyArtifacts.verifiers = {}
+c.VerifyArtifacts.verifiers = {
+    # 02_mnist_cnn: structure of a fresh build_cnn() model, then the trained model's test accuracy.
+    "test_cnn_structure": "course.checks.mnist:verify_cnn_structure",
+    "test_cnn_accuracy": "course.checks.mnist:verify_cnn_accuracy",
+    # 03_bert_imdb: structure and fine-tuning evidence, then accuracy on held-out reviews.
+    "test_bert_fine_tuned": "course.checks.bert:verify_fine_tuned",
+    "test_bert_accuracy": "course.checks.bert:verify_accuracy",
+}
 
 # - a graded cell pasted twice keeps its last copy instead of aborting the submission;
 c.Autograde.sanitize_preprocessors = [

@@ -19,8 +19,12 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def text_sources(source_dir: str) -> List[str]:
-    """Lists the jupytext copies under ``source_dir`` (``*/*.py``)."""
-    return sorted(glob.glob(os.path.join(source_dir, "*", "*.py")))
+    """Lists the jupytext copies under ``source_dir``.
+
+    These are each assignment's notebooks (``*/*.py``) and the header and
+    footer notebooks that nbgrader adds to every release notebook (``*.py``).
+    """
+    return sorted(glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(source_dir, "*.py")))
 
 
 def build_notebook(py_path: str) -> nbformat.NotebookNode:
@@ -30,14 +34,15 @@ def build_notebook(py_path: str) -> nbformat.NotebookNode:
         py_path: The ``py:percent`` file.
 
     Returns:
-        The notebook: cell ids from ``grade_id`` (else the cell's position),
-        no outputs, the course kernelspec.
+        The notebook: cell ids from an ``id`` on the ``# %%`` line, else from
+        ``grade_id``, else from the cell's position; no outputs, the course
+        kernelspec.
     """
     nb = jupytext.read(py_path, fmt="py:percent")
     seen = set()
     for index, cell in enumerate(nb.cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        cell_id = grade_id or f"cell-{index:03d}"
+        cell_id = cell.metadata.pop("id", None) or grade_id or f"cell-{index:03d}"
         if cell_id in seen:
             cell_id = f"{cell_id}-{index:03d}"
         seen.add(cell_id)

@@ -6,6 +6,8 @@ Commands:
     grade      Autograde every submission of an assignment, robustly, and give feedback.
     demo       The instructor's main job end to end on synthetic students.
     settings   Show the settings the course reads and the profile in force.
+    links      Colab and Binder links of the release notebooks (--hub URL: nbgitpuller links;
+               --readme: rewrite README.md's launch table).
 """
 
 import argparse
@@ -18,6 +20,7 @@ import tempfile
 import time
 from typing import List
 
+from course import links
 from course.authoring import build_all
 from course.grading import pipeline
 from course.grading.students import (
@@ -181,6 +184,9 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("settings", help="show settings and profile")
     p.set_defaults(func=cmd_settings)
+    p = sub.add_parser("links", help="launch links of the release notebooks (Colab, Binder, nbgitpuller)")
+    links.add_arguments(p)
+    p.set_defaults(func=links.run)
     args = parser.parse_args(argv)
     return args.func(args)
 

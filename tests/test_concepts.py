@@ -1,0 +1,262 @@
+"""Tests of assignment 01_concepts: its structure, its secrecy, and how it grades.
+
+The fast tests read the source notebook; the slow ones run nbgrader on a
+scratch copy of the course with a perfect, an untouched and a partly wrong
+submission, and check the exact points.
+"""
+
+import glob
+import os
+import re
+
+import nbformat
+import pytest
+
+from conftest import ROOT, copy_course
+from course.grading import pipeline
+from course.grading.secrets import REGIONS, normalise_html, secret_lines
+from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, write_students
+
+ASSIGNMENT = "01_concepts"
+SOURCE = os.path.join(ROOT, "source", ASSIGNMENT, "concepts.ipynb")
+RELEASE = os.path.join(ROOT, "release", ASSIGNMENT, "concepts.ipynb")
+
+#: section (grade_id prefix of its answer cells) -> (autograded points, manually graded points)
+SECTIONS = {
+    "background": (5, 0),
+    "economics": (7, 2),
+    "q1": (2, 3),
+    "q2": (3, 2),
+    "q3": (7, 3),
+    "q4": (6, 3),
+    "q5": (5, 3),
+}
+AUTO_MAX, MANUAL_MAX = 35, 16
+
+#: test cell -> section, for test cells not named after their section
+TEST_SECTIONS = {
+    "test_transformer_params": "background",
+    "test_weight_memory_gb": "background",
+    "test_cost_numbers": "background",
+    "test_workload_cost": "economics",
+    "test_break_even_requests": "economics",
+    "test_price_cut_numbers": "economics",
+    "test_break_even_numbers": "economics",
+    "test_magnitude_prune": "q3",
+    "test_quantize_int8": "q3",
+    "test_dequantize_int8": "q3",
+    "test_softmax_t": "q4",
+    "test_distillation_loss": "q4",
+    "test_mlm_example": "q5",
+    "test_clm_example": "q5",
+}
+
+#: solution cell -> what a partly wrong student writes there instead, and the points that costs
+WRONG_ANSWERS = {
+    # wrong type: a string instead of a dict (test_q1_traits, 2 points)
+    "q1_traits": ('q1_traits = "advantage"', 2),
+    # forgets the T**2 factor (test_distillation_loss, 2 points)
+    "distillation_loss": (
+        "def distillation_loss(student_logits, teacher_logits, T):\n"
+        "    p_t = softmax_t(teacher_logits, T)\n"
+        "    p_s = softmax_t(student_logits, T)\n"
+        "    return float(np.mean(np.sum(p_t * (np.log(p_t) - np.log(p_s)), axis=-1)))",
+        2,
+    ),
+    # prunes nothing: right shape and dtype, wrong values (test_magnitude_prune, 2 points)
+    "magnitude_prune": ("def magnitude_prune(weights, sparsity):\n    return np.array(weights, copy=True)", 2),
+    # no guard for an API that is not dearer than self-hosting (test_break_even_requests, 2 points)
+    "break_even_requests": (
+        "def break_even_requests(fixed_monthly_cost, self_cost_per_request, api_cost_per_request):\n"
+        "    return fixed_monthly_cost / (api_cost_per_request - self_cost_per_request)",
+        2,
+    ),
+    # the common wrong answer about BERT and GPT (test_q5_objectives, 1 point)
+    "q5_choices": (
+        'q5_objectives = {"BERT": "C", "GPT": "D"}\n'
+        'q5_statements = {"A": True, "B": False, "C": True, "D": True, "E": False}',
+        1,
+    ),
+}
+
+
+def _cells():
+    return nbformat.read(SOURCE, as_version=4).cells
+
+
+def _meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _section(grade_id: str) -> str:
+    if grade_id in TEST_SECTIONS:
+        return TEST_SECTIONS[grade_id]
+    name = grade_id[len("test_"):] if grade_id.startswith("test_") else grade_id
+    return name.split("_")[0]
+
+
+def test_points_per_section_match_the_table_in_the_notebook():
+    """Do the graded cells of each section add up to the points the notebook announces?"""
+    found = {section: [0, 0] for section in SECTIONS}
+    for cell in _cells():
+        meta = _meta(cell)
+        if not meta.get("grade"):
+            continue
+        manual = bool(meta.get("solution"))
+        found[_section(meta["grade_id"])][1 if manual else 0] += meta["points"]
+    assert {k: tuple(v) for k, v in found.items()} == SECTIONS
+    intro = _cells()[0].source
+    assert f"**{AUTO_MAX}** | **{MANUAL_MAX}** | **{AUTO_MAX + MANUAL_MAX}**" in intro
+    for auto, manual in SECTIONS.values():
+        assert re.search(rf"\| {auto} \| {manual or '–'} \| {auto + manual} \|", intro)
+
+
+def test_every_interview_question_has_an_autograded_and_a_written_part():
+    """Does each of the five questions have an autograded test and a manually graded answer?"""
+    for question in ("q1", "q2", "q3", "q4", "q5"):
+        auto, manual = SECTIONS[question]
+        assert auto > 0 and manual > 0, question
+    written = [_meta(c)["grade_id"] for c in _cells() if _meta(c).get("grade") and _meta(c).get("solution")]
+    assert written == ["economics_written", "q1_written", "q2_written", "q3_written", "q4_written", "q5_written"]
+
+
+def test_every_written_answer_follows_a_task_cell_with_a_mark_scheme():
+    """Is each written answer preceded by a zero-point task cell holding its rubric as a mark scheme?"""
+    cells = _cells()
+    for index, cell in enumerate(cells):
+        meta = _meta(cell)
+        if not (meta.get("grade") and meta.get("solution")):
+            continue
+        assert cell.cell_type == "markdown"
+        task = cells[index - 1]
+        assert _meta(task).get("task") is True and _meta(task).get("points") == 0, meta["grade_id"]
+        assert "### BEGIN MARK SCHEME" in task.source and "### END MARK SCHEME" in task.source
+        assert f"{meta['points']} 分" in task.source, "the task states the points of the answer"
+        assert "### BEGIN SOLUTION" in cell.source, "the model answer is a solution region"
+
+
+def test_the_wrong_pretraining_answer_is_explained_to_students():
+    """Does the released notebook warn about the 'data-based vs task-based' answer and give the right distinction?"""
+    text = "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells)
+    assert "常见的错误答案" in text and "基于数据的预训练" in text
+    for term in ("masked language modelling", "双向 Transformer encoder", "next-token prediction", "causal mask"):
+        assert term in text
+
+
+def test_release_has_no_rubric_model_answer_or_hidden_test():
+    """Does any secret line of this assignment appear in its release notebook, even inside a longer line?"""
+    secrets = secret_lines(SOURCE)
+    assert len(secrets) > 100
+    text = "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells)
+    assert sorted(line for line in secrets if line in text) == []
+    for marker in ("MARK SCHEME", "BEGIN SOLUTION", "HIDDEN TESTS", "评分标准（共"):
+        assert marker not in text
+
+
+def _hidden_literals():
+    """Number and string literals of the hidden tests that are specific enough to be answers."""
+    literals = set()
+    for cell in _cells():
+        match = re.search(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.DOTALL)
+        if match:
+            block = match.group(1)
+            literals |= set(re.findall(r"\d+\.\d{3,}|\d{6,}", block))
+            literals |= {s for s in re.findall(r'"([^"]{6,})"', block) if not s.startswith(("for ", "when ", "at ", "with "))}
+    return literals
+
+
+def test_course_package_holds_no_answer_of_this_assignment():
+    """Does any expected value of the hidden tests appear in course/, which students receive?"""
+    literals = _hidden_literals()
+    assert "124439808" in literals and "contract_review" in literals
+    visible = "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells)
+    literals = {lit for lit in literals if lit not in visible}  # options, names: part of the questions
+    text = "\n".join(open(p, encoding="utf-8").read() for p in glob.glob(os.path.join(ROOT, "course", "**", "*.py"), recursive=True))
+    assert sorted(lit for lit in literals if lit in text) == []
+
+
+def _write_wrong_submission(root: str, student: str) -> str:
+    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, "concepts.ipynb"), as_version=4)
+    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, "concepts.ipynb"), as_version=4)
+    nb = fill_solutions(release, source)
+    replaced = set()
+    for cell in nb.cells:
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id in WRONG_ANSWERS:
+            cell.source = WRONG_ANSWERS[grade_id][0]
+            replaced.add(grade_id)
+    assert replaced == set(WRONG_ANSWERS)
+    folder = os.path.join(root, "submitted", student, ASSIGNMENT)
+    os.makedirs(folder, exist_ok=True)
+    nbformat.write(nb, os.path.join(folder, "concepts.ipynb"))
+    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
+        fh.write(DEFAULT_TIMESTAMP)
+    return student
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grades a perfect, an untouched and a partly wrong submission; returns (root, records by student)."""
+    root = copy_course(str(tmp_path_factory.mktemp(ASSIGNMENT)))
+    api = pipeline.make_api(root)
+    pipeline.generate_release(api, [ASSIGNMENT])
+    ids = write_students(root, ASSIGNMENT, ["perfect", "untouched"]) + [_write_wrong_submission(root, "demo-wrong")]
+    records = pipeline.grade_batch(api, ASSIGNMENT, ids, kernel_log=os.path.join(root, "kernels.log"))
+    return root, {r.student.replace("demo-", ""): r for r in records}
+
+
+def _feedback(root: str, student: str) -> str:
+    pages = glob.glob(os.path.join(root, "feedback", f"demo-{student}", ASSIGNMENT, "*.html"))
+    assert pages, f"no feedback for {student}"
+    return "\n".join(normalise_html(open(p, encoding="utf-8").read()) for p in pages)
+
+
+@pytest.mark.slow
+def test_reference_earns_every_autograded_point_quickly(graded):
+    """Does the reference solution earn all 35 autograded points, with 16 left to manual grading, in under a minute?"""
+    root, records = graded
+    r = records["perfect"]
+    assert (r.status, r.auto_score, r.auto_max, r.max_score) == ("graded", AUTO_MAX, AUTO_MAX, AUTO_MAX + MANUAL_MAX)
+    assert r.seconds < 60
+
+
+@pytest.mark.slow
+def test_untouched_release_earns_zero_without_errors(graded):
+    """Does the untouched student version score zero and grade without notes?"""
+    root, records = graded
+    r = records["untouched"]
+    assert (r.status, r.score, r.auto_score, r.notes) == ("graded", 0, 0, [])
+
+
+@pytest.mark.slow
+def test_partly_wrong_submission_gets_exactly_the_points_of_its_right_answers(graded):
+    """Does a submission with five specific wrong answers lose exactly their points, and only theirs?"""
+    root, records = graded
+    r = records["wrong"]
+    lost = sum(points for _, points in WRONG_ANSWERS.values())
+    assert r.status == "graded" and r.notes == []
+    assert r.auto_score == AUTO_MAX - lost == 26
+
+
+@pytest.mark.slow
+def test_wrong_answers_get_clear_messages_in_the_feedback(graded):
+    """Does the feedback explain each failure (wrong type, wrong result) without a traceback into hidden code?"""
+    root, records = graded
+    text = _feedback(root, "wrong")
+    assert "q1_traits must be a dict from each item to your answer; it is a str." in text
+    assert "distillation_loss returns a wrong result at T = 4" in text
+    assert "magnitude_prune returns a wrong result for a 3x4 matrix at 50%" in text
+    assert "break_even_requests raised ZeroDivisionError" in text
+    assert "q5_objectives is not correct: some items are matched with the wrong option." in text
+    assert "most recent call last" not in text and "check_cases(" not in text
+
+
+@pytest.mark.slow
+def test_feedback_shows_no_rubric_or_hidden_test(graded):
+    """Does any hidden-test or mark-scheme line reach a student's feedback, even inside a longer line?"""
+    root, records = graded
+    secrets = secret_lines(os.path.join(root, "source", ASSIGNMENT, "concepts.ipynb"), regions=REGIONS[1:])
+    for student in ("perfect", "untouched", "wrong"):
+        text = _feedback(root, student)
+        assert sorted(line for line in secrets if line in text) == [], student
+        assert "MARK SCHEME" not in text and "HIDDEN TESTS" not in text and "评分标准（共" not in text
