@@ -53,7 +53,6 @@ def build_notebook(py_path: str) -> nbformat.NotebookNode:
     nb.metadata = {
         "kernelspec": dict(KERNELSPEC),
         "language_info": {"name": "python"},
-        "jupytext": {"formats": "ipynb,py:percent"},
     }
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb

@@ -49,3 +49,49 @@ def test_hand_in_refuses_what_is_not_a_keras_model(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="expected a Keras model"):
         artifacts.hand_in({"weights": []}, "test_something")
     assert not os.path.exists(artifacts.artifact_path("test_something"))
+
+
+def _graded_cell(outputs):
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell("hand_in(model, 'test_x')")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_x", "points": 3}
+    cell.outputs = outputs
+    return cell
+
+
+@pytest.mark.parametrize("verdict_passes, has_error", [(False, False), (True, True), (False, True)])
+def test_verified_cell_with_a_failure_scores_zero_despite_an_execute_result(monkeypatch, verdict_passes, has_error):
+    """Does a failed verdict or in-kernel error score zero even when an execute_result (hand_in's path) comes first?"""
+    from nbformat.v4 import new_output
+    from nbgrader import utils
+
+    from course.grading import preprocessors
+
+    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: artifacts.Verdict(verdict_passes, "judged"))
+    outputs = [
+        new_output("stream", name="stdout", text="checked\n"),
+        new_output("execute_result", data={"text/plain": "'/x/.grading_artifacts/test_x.keras'"}, execution_count=1),
+    ]
+    if has_error:
+        outputs.append(new_output("error", ename="AssertionError", evalue="wrong", traceback=[]))
+    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
+    verify._directory = "."
+    cell, _ = verify.preprocess_cell(_graded_cell(outputs), {}, 0)
+    assert utils.determine_grade(cell)[0] == 0
+    assert cell.outputs[0].output_type == "error" and len(cell.outputs) == len(outputs) + (not has_error)
+
+
+def test_verified_cell_that_passes_keeps_its_points(monkeypatch):
+    """Does a passing verdict leave full points and say that the grader checked it?"""
+    from nbformat.v4 import new_output
+    from nbgrader import utils
+
+    from course.grading import preprocessors
+
+    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: artifacts.Verdict(True, "fine"))
+    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
+    verify._directory = "."
+    cell, _ = verify.preprocess_cell(_graded_cell([new_output("stream", name="stdout", text="ok\n")]), {}, 0)
+    assert utils.determine_grade(cell)[0] == 3
+    assert "Checked by the grader: fine" in cell.outputs[-1].text

@@ -361,6 +361,18 @@ CHEATS = {
             """
         ),
     },
+    # Puts an execute_result in every later cell through an IPython hook: nbgrader
+    # takes a cell's first execute_result as its partial credit.
+    "injected-result": {
+        "train_cnn": BARELY_TRAINED
+        + textwrap.dedent(
+            """\
+            shell = get_ipython()
+            shell.events.register("pre_run_cell", lambda *args: shell.displayhook(3))
+            test_accuracy = 0.999
+            """
+        ),
+    },
     # A dense-only network, with the in-kernel structure checks patched away.
     "patched-structure": {
         "build_cnn": textwrap.dedent(
@@ -409,7 +421,11 @@ def _write_cheat(root: str, student: str, replacements: dict) -> str:
 
 @pytest.fixture(scope="module")
 def cheats(tmp_path_factory):
-    """Grades every cheating submission through the real pipeline; returns {student: (points by cell, messages by cell)}."""
+    """Grades every cheating submission through the real pipeline.
+
+    Returns:
+        ``{student: (points by grade_id, error messages by grade_id, graded cells by grade_id)}``.
+    """
     root = copy_course(str(tmp_path_factory.mktemp("cheats")))
     api = pipeline.make_api(root)
     pipeline.generate_release(api, [ASSIGNMENT])
@@ -419,7 +435,7 @@ def cheats(tmp_path_factory):
     for record in records:
         name = record.student.replace("cheat-", "")
         assert record.status == "graded", record.notes
-        points, messages = {}, {}
+        points, messages, cells = {}, {}, {}
         with api.gradebook as gb:
             for grade_id in ("test_preprocess", "test_cnn_structure", "test_cnn_accuracy", "test_most_confused_pair"):
                 points[grade_id] = gb.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, record.student).score
@@ -428,17 +444,19 @@ def cheats(tmp_path_factory):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
             messages[grade_id] = " ".join(f"{o.ename}: {o.evalue}" for o in errors)
-        results[name] = (points, messages)
+            cells[grade_id] = cell
+        results[name] = (points, messages, cells)
     return results
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(CHEATS))
 def test_faked_accuracy_gets_no_accuracy_points(cheats, student):
-    """Does a submission that fakes its accuracy (variable, monkeypatch, no hand-in, stored answers, patched checks) score zero on it?"""
-    points, messages = cheats[student]
+    """Does a submission that fakes its accuracy (variable, monkeypatch, no hand-in, stored answers, injected output, patched checks) score zero on it?"""
+    points, messages, cells = cheats[student]
     assert points["test_cnn_accuracy"] == 0, messages["test_cnn_accuracy"]
-    assert "GradingCheckFailed" in messages["test_cnn_accuracy"] or student == "stored-answers"
+    assert cells["test_cnn_accuracy"].outputs[0].output_type == "error"
+    assert "GradingCheckFailed" in messages["test_cnn_accuracy"]
     assert points["test_preprocess"] == 1  # what the student did do is still graded
 
 
@@ -449,14 +467,17 @@ def test_each_cheat_is_caught_for_the_right_reason(cheats):
     assert "measured by the grader" in message["fake-variable"]
     assert "measured by the grader" in message["monkeypatch"]
     assert "No model was handed in" in message["no-hand-in"]
-    assert "AnswerKey" in message["stored-answers"]
+    assert "AnswerKey" in message["stored-answers"] and "could not load" in message["stored-answers"]
+    assert "measured by the grader" in message["injected-result"]
+    injected = cheats["injected-result"][2]["test_cnn_accuracy"].outputs
+    assert any(o.output_type == "execute_result" and o.data.get("text/plain") == "3" for o in injected)
     assert "convolution" in message["patched-structure"]
 
 
 @pytest.mark.slow
 def test_patched_structure_check_loses_the_structure_points(cheats):
     """Does a dense-only model get no structure points even when the in-kernel check was patched away?"""
-    points, messages = cheats["patched-structure"]
+    points, messages, _ = cheats["patched-structure"]
     assert points["test_cnn_structure"] == 0
     assert "convolution" in messages["test_cnn_structure"]
     assert cheats["fake-variable"][0]["test_cnn_structure"] == 2  # an honest structure keeps its points

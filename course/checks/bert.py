@@ -17,7 +17,7 @@ Nothing here knows an answer: thresholds and budgets come from
 """
 
 import time
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 

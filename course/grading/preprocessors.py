@@ -7,13 +7,14 @@ so that feedback never shows hidden test code, mark schemes, or tracebacks
 that quote hidden lines.
 """
 
+import os
 import re
 
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
-from traitlets import Dict, Float, Unicode
+from traitlets import Bool, Dict, Float, Unicode
 
 from course.grading.artifacts import artifact_path, run_verifier
 
@@ -77,6 +78,13 @@ class VerifyArtifacts(NbGraderPreprocessor):
     the cell handed in (see ``course.grading.artifacts``). A failed verdict
     adds an error output to the cell, so nbgrader scores it zero and the
     student reads why in the feedback.
+
+    nbgrader's ``determine_grade`` reads a cell's outputs in order and stops
+    at the first ``execute_result``, which it takes as partial credit (full
+    points when it is not a number). A hidden test that ends with
+    ``hand_in(...)`` has such an output (the path), and student code can add
+    one through IPython's hooks, so in a verified cell every error output is
+    put first: a failed verdict or a failed in-kernel check always scores zero.
     """
 
     verifiers = Dict(
@@ -86,6 +94,11 @@ class VerifyArtifacts(NbGraderPreprocessor):
 
     timeout = Float(1800, help="Seconds one verification may take.").tag(config=True)
 
+    keep_artifacts = Bool(
+        False,
+        help="Keep handed-in models in autograded/ after verification (a BERT model is hundreds of MB).",
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         self._directory = resources.get("metadata", {}).get("path") or "."
         return super().preprocess(nb, resources)
@@ -94,12 +107,18 @@ class VerifyArtifacts(NbGraderPreprocessor):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type != "code" or grade_id not in self.verifiers or not utils.is_grade(cell):
             return cell, resources
-        if any(o.output_type == "error" for o in cell.get("outputs", [])):
+        outputs = list(cell.get("outputs", []))
+        errors = [o for o in outputs if o.output_type == "error"]
+        if errors:
+            cell.outputs = errors + [o for o in outputs if o.output_type != "error"]
             return cell, resources
-        verdict = run_verifier(self.verifiers[grade_id], artifact_path(grade_id, self._directory), self.timeout)
+        artifact = artifact_path(grade_id, self._directory)
+        verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+        if not self.keep_artifacts and os.path.exists(artifact):
+            os.remove(artifact)
         self.log.info("Verifier of %s: %s %s", grade_id, verdict.passed, verdict.metrics)
         if not verdict.passed:
-            cell.outputs.append(_error_output("GradingCheckFailed", verdict.message))
+            cell.outputs = [_error_output("GradingCheckFailed", verdict.message)] + outputs
         else:
             cell.outputs.append(
                 NotebookNode(output_type="stream", name="stdout", text=f"Checked by the grader: {verdict.message}\n")
