@@ -95,3 +95,16 @@ def test_verified_cell_that_passes_keeps_its_points(monkeypatch):
     cell, _ = verify.preprocess_cell(_graded_cell([new_output("stream", name="stdout", text="ok\n")]), {}, 0)
     assert utils.determine_grade(cell)[0] == 3
     assert "Checked by the grader: fine" in cell.outputs[-1].text
+
+
+def test_hand_in_saves_the_model_where_the_grader_looks_and_returns_nothing(tmp_path, monkeypatch):
+    """Does hand_in write the .keras file at artifact_path, and return None (no execute_result in the test cell)?"""
+    from course.runtime import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    monkeypatch.chdir(tmp_path)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+    assert artifacts.hand_in(model, "test_something") is None
+    assert os.path.getsize(artifacts.artifact_path("test_something", str(tmp_path))) > 0

@@ -362,13 +362,14 @@ CHEATS = {
         ),
     },
     # Puts an execute_result in every later cell through an IPython hook: nbgrader
-    # takes a cell's first execute_result as its partial credit.
+    # takes a cell's first execute_result as its partial credit (1: more than a
+    # cell's points makes nbgrader give up on the whole submission).
     "injected-result": {
         "train_cnn": BARELY_TRAINED
         + textwrap.dedent(
             """\
             shell = get_ipython()
-            shell.events.register("pre_run_cell", lambda *args: shell.displayhook(3))
+            shell.events.register("pre_run_cell", lambda *args: shell.displayhook(1))
             test_accuracy = 0.999
             """
         ),
@@ -470,7 +471,7 @@ def test_each_cheat_is_caught_for_the_right_reason(cheats):
     assert "AnswerKey" in message["stored-answers"] and "could not load" in message["stored-answers"]
     assert "measured by the grader" in message["injected-result"]
     injected = cheats["injected-result"][2]["test_cnn_accuracy"].outputs
-    assert any(o.output_type == "execute_result" and o.data.get("text/plain") == "3" for o in injected)
+    assert any(o.output_type == "execute_result" and o.data.get("text/plain") == "1" for o in injected)
     assert "convolution" in message["patched-structure"]
 
 

@@ -48,15 +48,17 @@ def artifact_path(grade_id: str, directory: Optional[str] = None) -> str:
     return os.path.join(directory or os.getcwd(), ARTIFACT_DIR, f"{grade_id}.keras")
 
 
-def hand_in(model, grade_id: str) -> str:
+def hand_in(model, grade_id: str) -> None:
     """Saves the student's model for the grader (called by a hidden test cell).
+
+    It returns nothing on purpose: as the last line of a test cell, a value
+    would become an ``execute_result``, which nbgrader reads as partial credit
+    (and which would show the grader's path in the feedback). The file is at
+    ``artifact_path(grade_id)``.
 
     Args:
         model: A Keras model.
         grade_id: The test cell's ``grade_id``.
-
-    Returns:
-        The path written.
 
     Raises:
         AssertionError: The object is not a Keras model or cannot be saved.
@@ -73,7 +75,6 @@ def hand_in(model, grade_id: str) -> str:
         model.save(path)
     except Exception as err:  # Keras raises many kinds of errors for unsavable models
         raise AssertionError(f"the model could not be saved for grading ({type(err).__name__}: {err}).") from None
-    return path
 
 
 def load_verifier(spec: str):
