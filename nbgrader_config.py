@@ -19,10 +19,18 @@ c.CourseDirectory.ignore = [
 
 # Every release notebook opens with the launch badges and the Colab bootstrap
 # cell, and closes with the self-check and hand-in instructions (built from
-# source/header.py and source/footer.py; course/links.py fills in each
+# course/notebook_parts/header.py and footer.py; course/links.py fills in each
 # notebook's links when release/ is generated). They are not graded cells.
-c.IncludeHeaderFooter.header = "source/header.ipynb"
-c.IncludeHeaderFooter.footer = "source/footer.ipynb"
+# Found through the installed course package, so that a copy of the course
+# directory (tests, `course release --check`) still finds them.
+try:
+    import course  # importing it has no side effects
+except ImportError:  # nbgrader run from an environment without the course package
+    _parts = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course", "notebook_parts")
+else:
+    _parts = os.path.join(os.path.dirname(course.__file__), "notebook_parts")
+c.IncludeHeaderFooter.header = os.path.join(_parts, "header.ipynb")
+c.IncludeHeaderFooter.footer = os.path.join(_parts, "footer.ipynb")
 
 # Per-cell time limit: importing TensorFlow and training a model on CPU takes
 # minutes, far past nbgrader's default of 30 s. COURSE_CELL_TIMEOUT overrides it.

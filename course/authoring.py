@@ -15,6 +15,9 @@ from typing import List
 import jupytext
 import nbformat
 
+PARTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notebook_parts")
+"""The header and footer notebooks nbgrader adds to every release notebook."""
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -22,9 +25,11 @@ def text_sources(source_dir: str) -> List[str]:
     """Lists the jupytext copies under ``source_dir``.
 
     These are each assignment's notebooks (``*/*.py``) and the header and
-    footer notebooks that nbgrader adds to every release notebook (``*.py``).
+    footer notebooks in ``PARTS_DIR`` that nbgrader adds to every release
+    notebook. They live outside ``source/`` so that nbgrader and its
+    formgrader never take them for an assignment or a notebook of one.
     """
-    return sorted(glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(source_dir, "*.py")))
+    return sorted(glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(PARTS_DIR, "*.py")))
 
 
 def build_notebook(py_path: str) -> nbformat.NotebookNode:

@@ -5,8 +5,8 @@ students launch from. Every badge in ``README.md``, every link and the Colab
 bootstrap cell of every release notebook are derived from it: an instructor
 who forks the course changes it here, then runs ``make release``.
 
-The shared header and footer notebooks (``source/header.py``,
-``source/footer.py``) carry ``{{PLACEHOLDER}}`` strings. nbgrader copies them
+The shared header and footer notebooks (``course/notebook_parts/header.py``,
+``footer.py``) carry ``{{PLACEHOLDER}}`` strings. nbgrader copies them
 into each release notebook, and ``fill_release_links`` replaces them with the
 notebook's own links and with the Colab pins read from ``requirements.lock``.
 

@@ -33,7 +33,9 @@ def import_tensorflow():
     """Imports TensorFlow without its start-up notices and returns the module.
 
     Python warnings and errors are not affected: only the C++ notices printed
-    during the import are dropped.
+    during the import are dropped, and those of the first device listing
+    (on a machine without a GPU, CUDA's ``failed call to cuInit``), which
+    TensorFlow then caches, so later listings print nothing.
 
     Returns:
         The ``tensorflow`` module.
@@ -43,4 +45,6 @@ def import_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with stderr_to(os.devnull):
         import tensorflow
+
+        tensorflow.config.list_physical_devices()
     return tensorflow

@@ -289,7 +289,7 @@ def test_untrained_classifier_fails_even_with_a_faked_accuracy(minilm, grader_en
 
     from course.checks.bert import evaluation_sample
     from course.data import load_imdb_arrays
-    from course.grading.artifacts import hand_in, run_verifier
+    from course.grading.artifacts import artifact_path, hand_in, run_verifier
     from course.profiles import CPU
 
     classifier = minilm[1]
@@ -300,8 +300,10 @@ def test_untrained_classifier_fails_even_with_a_faked_accuracy(minilm, grader_en
     grader_env.setattr(keras.Model, "predict", lambda self, *a, **k: perfect)
     assert np.mean(classifier.predict(texts).argmax(axis=1) == labels) == 1.0
     grader_env.chdir(tmp_path)
-    accuracy_file = hand_in(classifier, "test_bert_accuracy")
-    fine_tuned_file = hand_in(classifier, "test_bert_fine_tuned")
+    hand_in(classifier, "test_bert_accuracy")
+    hand_in(classifier, "test_bert_fine_tuned")
+    accuracy_file = artifact_path("test_bert_accuracy")
+    fine_tuned_file = artifact_path("test_bert_fine_tuned")
 
     verdict = run_verifier("course.checks.bert:verify_accuracy", accuracy_file)
     assert not verdict.passed

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT
 from course import links
+from course.authoring import PARTS_DIR
 from course.lockfile import normalize, read_pins
 
 RELEASE_NOTEBOOKS = links.release_notebooks(ROOT)
@@ -168,7 +169,7 @@ def test_header_and_footer_ids_do_not_clash_with_grade_ids():
         nb = nbformat.read(path, as_version=4)
         grade_ids |= {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
     for name in ("header", "footer"):
-        nb = nbformat.read(os.path.join(ROOT, "source", f"{name}.ipynb"), as_version=4)
+        nb = nbformat.read(os.path.join(PARTS_DIR, f"{name}.ipynb"), as_version=4)
         assert not {c.id for c in nb.cells} & grade_ids
         assert all("nbgrader" not in c.metadata for c in nb.cells)
 
@@ -176,11 +177,11 @@ def test_header_and_footer_ids_do_not_clash_with_grade_ids():
 def test_repository_is_named_in_one_place():
     """Is the GitHub repository written only in course/links.py (everything else is generated from it)?"""
     sources = glob.glob(os.path.join(ROOT, "course", "**", "*.py"), recursive=True)
-    sources += glob.glob(os.path.join(ROOT, "source", "*.py")) + [os.path.join(ROOT, "postBuild"), os.path.join(ROOT, "Makefile")]
+    sources += glob.glob(os.path.join(ROOT, "source", "*", "*.py")) + [os.path.join(ROOT, "postBuild"), os.path.join(ROOT, "Makefile")]
     naming = [os.path.relpath(p, ROOT) for p in sources if links.REPOSITORY in _read(p)]
     assert naming == [os.path.join("course", "links.py")]
     for name in ("header.py", "footer.py"):
-        assert "github.com/" not in _read(os.path.join(ROOT, "source", name))
+        assert "github.com/" not in _read(os.path.join(PARTS_DIR, name))
 
 
 def test_nbgitpuller_link_pulls_the_repository_and_opens_the_notebook():
