@@ -7,6 +7,7 @@ judged by the verifiers in a fresh process).
 """
 
 import os
+import shutil
 import textwrap
 
 import nbformat
@@ -15,6 +16,8 @@ import pytest
 
 from conftest import copy_course
 from course.checks import mnist
+from course.config import get_settings
+from course.data import MNIST_SAMPLE
 from course.grading import pipeline
 from course.grading.artifacts import run_verifier
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
@@ -400,6 +403,24 @@ CHEATS = {
         ),
         "train_cnn": BARELY_TRAINED + "test_accuracy = 0.999\n",
     },
+    # Rewrites the grader's test labels on disk to the model's own predictions. Graded
+    # last: every later submission of the batch would be refused too (changed data).
+    "rewritten-data": {
+        "train_cnn": BARELY_TRAINED
+        + textwrap.dedent(
+            """\
+            from course.config import get_settings
+
+            data_file = get_settings().mnist_path  # the file the grader's verifier will read
+            with np.load(data_file) as data:
+                arrays = dict(data)
+            guesses = np.argmax(model.predict(preprocess(arrays["x_test"]), verbose=0), axis=1)
+            arrays["y_test"] = guesses.astype(arrays["y_test"].dtype)
+            np.savez(data_file, **arrays)
+            test_accuracy = 0.999
+            """
+        ),
+    },
 }
 
 
@@ -425,13 +446,18 @@ def cheats(tmp_path_factory):
     """Grades every cheating submission through the real pipeline.
 
     Returns:
-        ``{student: (points by grade_id, error messages by grade_id, graded cells by grade_id)}``.
+        ``{student: (points by grade_id, error messages by grade_id, graded cells by grade_id, notes)}``.
     """
     root = copy_course(str(tmp_path_factory.mktemp("cheats")))
     api = pipeline.make_api(root)
     pipeline.generate_release(api, [ASSIGNMENT])
     ids = [_write_cheat(root, name, replacements) for name, replacements in CHEATS.items()]
-    records = pipeline.grade_batch(api, ASSIGNMENT, ids, feedback=False, kernel_log=os.path.join(root, "kernels.log"))
+    # A private copy of the MNIST file in use: one cheat rewrites it.
+    data_copy = os.path.join(root, "mnist.npz")
+    shutil.copy(get_settings().mnist_path or MNIST_SAMPLE, data_copy)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COURSE_MNIST_PATH", data_copy)
+        records = pipeline.grade_batch(api, ASSIGNMENT, ids, feedback=False, kernel_log=os.path.join(root, "kernels.log"))
     results = {}
     for record in records:
         name = record.student.replace("cheat-", "")
@@ -446,15 +472,15 @@ def cheats(tmp_path_factory):
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
             messages[grade_id] = " ".join(f"{o.ename}: {o.evalue}" for o in errors)
             cells[grade_id] = cell
-        results[name] = (points, messages, cells)
+        results[name] = (points, messages, cells, record.notes)
     return results
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(CHEATS))
 def test_faked_accuracy_gets_no_accuracy_points(cheats, student):
-    """Does a submission that fakes its accuracy (variable, monkeypatch, no hand-in, stored answers, injected output, patched checks) score zero on it?"""
-    points, messages, cells = cheats[student]
+    """Does a submission that fakes its accuracy (variable, monkeypatch, no hand-in, stored answers, injected output, patched checks, rewritten data) score zero on it?"""
+    points, messages, cells, _ = cheats[student]
     assert points["test_cnn_accuracy"] == 0, messages["test_cnn_accuracy"]
     assert cells["test_cnn_accuracy"].outputs[0].output_type == "error"
     assert "GradingCheckFailed" in messages["test_cnn_accuracy"]
@@ -463,7 +489,7 @@ def test_faked_accuracy_gets_no_accuracy_points(cheats, student):
 
 @pytest.mark.slow
 def test_each_cheat_is_caught_for_the_right_reason(cheats):
-    """Does the grader's message say why: its own measurement, a missing hand-in, an unloadable class, no convolutions?"""
+    """Does the grader's message say why: its own measurement, a missing hand-in, an unloadable class, no convolutions, changed data?"""
     message = {name: cheats[name][1]["test_cnn_accuracy"] for name in cheats}
     assert "measured by the grader" in message["fake-variable"]
     assert "measured by the grader" in message["monkeypatch"]
@@ -473,12 +499,22 @@ def test_each_cheat_is_caught_for_the_right_reason(cheats):
     injected = cheats["injected-result"][2]["test_cnn_accuracy"].outputs
     assert any(o.output_type == "execute_result" and o.data.get("text/plain") == "1" for o in injected)
     assert "convolution" in message["patched-structure"]
+    assert "changed: mnist.npz" in message["rewritten-data"]
 
 
 @pytest.mark.slow
 def test_patched_structure_check_loses_the_structure_points(cheats):
     """Does a dense-only model get no structure points even when the in-kernel check was patched away?"""
-    points, messages, _ = cheats["patched-structure"]
+    points, messages, _, _ = cheats["patched-structure"]
     assert points["test_cnn_structure"] == 0
     assert "convolution" in messages["test_cnn_structure"]
     assert cheats["fake-variable"][0]["test_cnn_structure"] == 2  # an honest structure keeps its points
+
+
+@pytest.mark.slow
+def test_rewritten_data_is_reported_to_the_instructor(cheats):
+    """Does rewriting the grader's data on disk zero both model questions and leave a note in the grading report, for that student only?"""
+    points, messages, _, notes = cheats["rewritten-data"]
+    assert points["test_cnn_structure"] == 0 and "changed: mnist.npz" in messages["test_cnn_structure"]
+    assert any("changed files the grader relies on" in note for note in notes)
+    assert not any("grader relies on" in note for name in cheats if name != "rewritten-data" for note in cheats[name][3])

@@ -318,6 +318,21 @@ def _settings_and_profile():
     return settings, get_profile(settings)
 
 
+def _load_checked_classifier(path: str):
+    """Loads a handed-in classifier and checks its structure under the grader's settings.
+
+    Returns:
+        ``(settings, profile, model)``.
+
+    Raises:
+        AssertionError: The file is not a classifier of the required form.
+    """
+    settings, profile = _settings_and_profile()
+    model = _load_handed_in(path)
+    check_classifier(model, profile.bert_sequence_length)
+    return settings, profile, model
+
+
 def verify_fine_tuned(path: str):
     """Verifier of the structure and fine-tuning test, run by the grader in a fresh process.
 
@@ -331,9 +346,7 @@ def verify_fine_tuned(path: str):
     from course.presets import resolve_bert_preset
 
     started = time.monotonic()
-    settings, profile = _settings_and_profile()
-    model = _load_handed_in(path)
-    check_classifier(model, profile.bert_sequence_length)
+    settings, profile, model = _load_checked_classifier(path)
     preset, source = resolve_bert_preset(settings, profile, verbose=False)
     import keras_hub
 
@@ -382,9 +395,7 @@ def verify_accuracy(path: str):
     from course.grading.artifacts import Verdict
 
     started = time.monotonic()
-    settings, profile = _settings_and_profile()
-    model = _load_handed_in(path)
-    check_classifier(model, profile.bert_sequence_length)
+    settings, profile, model = _load_checked_classifier(path)
     _, (test_texts, test_labels) = load_imdb_arrays(settings=settings, verbose=False)
     texts, labels = evaluation_sample(test_texts, test_labels, profile.bert_eval_size)
     logits = np.asarray(model.predict(texts, batch_size=32, verbose=0))

@@ -84,30 +84,31 @@ def required_accuracy(profile, training_digits: int) -> float:
 # ------------------------------------------------------------ preprocessing
 
 
-def check_preprocess(preprocess) -> None:
+def check_preprocess(preprocess, what: str = "preprocess") -> None:
     """Checks ``preprocess(images)``: uint8 ``(n, 28, 28)`` → float32 ``(n, 28, 28, 1)`` in [0, 1].
 
     Args:
         preprocess: The student's function.
+        what: Its name in the notebook, for the messages.
     """
     rng = np.random.default_rng(2)
     images = rng.integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
     images[0, 0, 0], images[0, 0, 1] = 0, 255
     before = images.copy()
-    got = call(preprocess, images, what="preprocess")
-    expect(isinstance(got, np.ndarray), "preprocess must return a NumPy array.")
-    expect(np.array_equal(images, before), "preprocess must not change its input array.")
+    got = call(preprocess, images, what=what)
+    expect(isinstance(got, np.ndarray), f"{what} must return a NumPy array.")
+    expect(np.array_equal(images, before), f"{what} must not change its input array.")
     expect(
         got.shape == (6,) + INPUT_SHAPE,
-        f"preprocess must add a channel axis: (n, 28, 28) → (n, 28, 28, 1); got {got.shape} for 6 images.",
+        f"{what} must add a channel axis: (n, 28, 28) → (n, 28, 28, 1); got {got.shape} for 6 images.",
     )
-    expect(got.dtype == np.float32, f"preprocess must return float32 values, not {got.dtype}.")
+    expect(got.dtype == np.float32, f"{what} must return float32 values, not {got.dtype}.")
     expect(
         np.allclose(got[..., 0], before / 255.0, atol=1e-6),
-        "preprocess must map pixel values 0–255 linearly onto 0.0–1.0.",
+        f"{what} must map pixel values 0–255 linearly onto 0.0–1.0.",
     )
-    one = call(preprocess, images[:1], what="preprocess")
-    expect(np.shape(one) == (1,) + INPUT_SHAPE, "preprocess must work for any number of images, one included.")
+    one = call(preprocess, images[:1], what=what)
+    expect(np.shape(one) == (1,) + INPUT_SHAPE, f"{what} must work for any number of images, one included.")
 
 
 # ---------------------------------------------------------------- structure
@@ -389,6 +390,21 @@ def grader_accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: i
     return correct / len(images)
 
 
+def _load_and_inspect(artifact_path: str):
+    """Loads a handed-in model in safe mode and lists its structure problems under the grader's profile.
+
+    Returns:
+        ``(profile, model, metrics, problems)``: metrics hold the parameter
+        count and the profile's name; problems is empty for a good structure.
+    """
+    from course.profiles import get_profile
+
+    profile = get_profile()
+    model = load_handed_in(artifact_path)
+    problems = structure_problems(model, profile.mnist_max_params)
+    return profile, model, {"params": int(model.count_params()), "profile": profile.name}, problems
+
+
 def verify_cnn_structure(artifact_path: str) -> Verdict:
     """Verifier of ``test_cnn_structure``: the structure of the model ``build_cnn()`` returned.
 
@@ -398,12 +414,7 @@ def verify_cnn_structure(artifact_path: str) -> Verdict:
     Returns:
         The verdict.
     """
-    from course.profiles import get_profile
-
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = structure_problems(model, profile.mnist_max_params)
-    metrics = {"params": int(model.count_params()), "profile": profile.name}
+    profile, model, metrics, problems = _load_and_inspect(artifact_path)
     if problems:
         return Verdict(False, " ".join(problems), metrics)
     return Verdict(
@@ -429,13 +440,9 @@ def verify_cnn_accuracy(artifact_path: str) -> Verdict:
         The verdict, with the accuracy in its metrics.
     """
     from course.data import load_mnist
-    from course.profiles import get_profile
 
     started = time.monotonic()
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = structure_problems(model, profile.mnist_max_params)
-    metrics = {"params": int(model.count_params()), "profile": profile.name}
+    profile, model, metrics, problems = _load_and_inspect(artifact_path)
     if problems:
         return Verdict(False, " ".join(problems), metrics)
     splits = load_mnist(verbose=False)

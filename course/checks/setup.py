@@ -3,6 +3,7 @@
 import numpy as np
 
 from course.checks import call, expect
+from course.checks.mnist import check_preprocess
 
 
 def check_count_per_class(count_per_class) -> None:
@@ -31,24 +32,12 @@ def check_count_per_class(count_per_class) -> None:
 def check_scale_images(scale_images) -> None:
     """Checks ``scale_images(x)``: uint8 ``(n, 28, 28)`` → float32 ``(n, 28, 28, 1)`` in [0, 1].
 
+    The same contract as ``preprocess`` in assignment 02, checked the same way.
+
     Args:
         scale_images: The student's function.
     """
-    rng = np.random.default_rng(11)
-    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
-    images[0, 0, 0], images[0, 0, 1] = 0, 255
-    before = images.copy()
-    got = call(scale_images, images, what="scale_images")
-    expect(isinstance(got, np.ndarray), "scale_images must return a NumPy array.")
-    expect(np.array_equal(images, before), "scale_images must not change its input array.")
-    expect(got.shape == (5, 28, 28, 1), "scale_images must add a channel axis: (n, 28, 28) → (n, 28, 28, 1).")
-    expect(got.dtype == np.float32, "scale_images must return float32 values.")
-    expect(
-        np.allclose(got[..., 0], before / 255.0, atol=1e-6),
-        "scale_images must map pixel values 0–255 linearly onto 0.0–1.0.",
-    )
-    single = call(scale_images, images[:1], what="scale_images")
-    expect(np.asarray(single).shape == (1, 28, 28, 1), "scale_images must work for any number of images.")
+    check_preprocess(scale_images, what="scale_images")
 
 
 def check_positive_fraction(positive_fraction) -> None:

@@ -18,6 +18,7 @@ from typing import Dict, Iterable, List, Optional
 from traitlets.config import Config, PyFileConfigLoader
 
 from course.grading.intake import expected_cells, inspect_submission
+from course.grading.preprocessors import CHANGED_BEFORE, CHANGED_DURING
 from course.runtime import stderr_to
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -214,6 +215,16 @@ def autograde_one(api, assignment: str, student: str) -> GradeRecord:
     log = result.get("log") or ""
     if "Kernel died" in log:
         record.notes.append("The kernel died while running the notebook (out of memory, or killed); cells after that point were not run and score zero.")
+    if CHANGED_DURING in log:
+        record.notes.append(
+            "Its code changed files the grader relies on (course, data or installed packages); its model "
+            "questions score zero. Restore those files (see the log) before grading further submissions."
+        )
+    elif CHANGED_BEFORE in log:
+        record.notes.append(
+            "Files the grader relies on had been changed before this submission was graded; its model "
+            "questions score zero. Restore them and grade it again."
+        )
     if not result.get("success"):
         record.status = "failed"
         record.notes.append(

@@ -16,10 +16,16 @@ from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
 
-from course.grading.artifacts import artifact_path, run_verifier
+from course.grading import integrity
+from course.grading.artifacts import Verdict, artifact_path, run_verifier
 
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
+#: Log lines of VerifyArtifacts when watched files changed (the pipeline turns them into notes).
+CHANGED_DURING = "Files changed during grading"
+CHANGED_BEFORE = "Files changed before grading"
+#: Key of ``resources`` under which SafeExecute leaves the integrity baseline for VerifyArtifacts.
+BASELINE_KEY = "course_integrity_baseline"
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -36,7 +42,16 @@ class SafeExecute(Execute):
     ``KernelDied`` error output and every later code cell a ``NotRun`` error
     output, so its tests score zero and the reason is visible in the feedback,
     while cells that ran before keep their results.
+
+    Before the kernel starts on a notebook with verified cells, it records
+    what the verifiers will load (``course.grading.integrity``) and leaves
+    that baseline in ``resources`` for ``VerifyArtifacts``.
     """
+
+    record_baseline = Bool(
+        True,
+        help="Fingerprint the files verifiers load before the kernel starts, so that VerifyArtifacts can see tampering.",
+    ).tag(config=True)
 
     died_message = Unicode(
         "The kernel stopped while running this cell (out of memory, or killed). "
@@ -51,7 +66,15 @@ class SafeExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._kernel_dead = False
+        if resources is not None and self.record_baseline and self._has_verified_cells(nb):
+            resources[BASELINE_KEY] = integrity.Baseline.take()
         return super().preprocess(nb, resources, km)
+
+    def _has_verified_cells(self, nb) -> bool:
+        """Whether a cell of ``nb`` has a verifier configured (``VerifyArtifacts.verifiers``)."""
+        verifiers = self.config.get("VerifyArtifacts", {}).get("verifiers", {})
+        grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+        return bool(grade_ids & set(verifiers))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -85,6 +108,11 @@ class VerifyArtifacts(NbGraderPreprocessor):
     ``hand_in(...)`` has such an output (the path), and student code can add
     one through IPython's hooks, so in a verified cell every error output is
     put first: a failed verdict or a failed in-kernel check always scores zero.
+
+    When ``SafeExecute`` left an integrity baseline, the watched files are
+    compared with it before and after each verification: if the student's
+    code changed any of them (the course package, the data, installed
+    packages), the verdict is a failure that says so.
     """
 
     verifiers = Dict(
@@ -113,7 +141,7 @@ class VerifyArtifacts(NbGraderPreprocessor):
             cell.outputs = errors + [o for o in outputs if o.output_type != "error"]
             return cell, resources
         artifact = artifact_path(grade_id, self._directory)
-        verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+        verdict = self._verify(grade_id, artifact, resources.get(BASELINE_KEY))
         if not self.keep_artifacts and os.path.exists(artifact):
             os.remove(artifact)
         self.log.info("Verifier of %s: %s %s", grade_id, verdict.passed, verdict.metrics)
@@ -124,6 +152,25 @@ class VerifyArtifacts(NbGraderPreprocessor):
                 NotebookNode(output_type="stream", name="stdout", text=f"Checked by the grader: {verdict.message}\n")
             )
         return cell, resources
+
+
+    def _verify(self, grade_id: str, artifact: str, baseline) -> Verdict:
+        """Runs the verifier, unless the watched files changed (checked before and after)."""
+        if baseline is None:
+            self.log.warning("No integrity baseline (SafeExecute not used): %s is verified without it", grade_id)
+            return run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+        if baseline.earlier:
+            self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
+            message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
+            return Verdict(False, message, {"changed_files": len(baseline.earlier)})
+        changes = baseline.changes()
+        if not changes:
+            verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+            changes = baseline.changes()
+            if not changes:
+                return verdict
+        self.log.error(CHANGED_DURING + " of %s: %s", grade_id, changes[:20])
+        return Verdict(False, integrity.tampering_message(changes, baseline.paths), {"changed_files": len(changes)})
 
 
 class DropDuplicateIds(DeduplicateIds):
