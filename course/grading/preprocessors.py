@@ -153,11 +153,10 @@ class VerifyArtifacts(NbGraderPreprocessor):
             )
         return cell, resources
 
-
     def _verify(self, grade_id: str, artifact: str, baseline) -> Verdict:
         """Runs the verifier, unless the watched files changed (checked before and after)."""
         if baseline is None:
-            self.log.warning("No integrity baseline (SafeExecute not used): %s is verified without it", grade_id)
+            self.log.warning("No integrity baseline (SafeExecute did not record one): %s is verified without it", grade_id)
             return run_verifier(self.verifiers[grade_id], artifact, self.timeout)
         if baseline.earlier:
             self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
