@@ -37,6 +37,27 @@ c.IncludeHeaderFooter.footer = os.path.join(_parts, "footer.ipynb")
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "1200"))
 c.Execute.interrupt_on_timeout = True
 
+# Student code never runs with the grader's rights: every grading kernel and
+# every verifier runs in a bubblewrap sandbox (course/grading/sandbox.py): a
+# private copy of its one submission, read-only environment and data, no
+# network, nothing that outlives it, an allow-listed environment. Where
+# bubblewrap cannot run, grading goes on unsandboxed with a warning for each
+# submission; `c.Sandbox.required = True` (or `python -m course grade
+# --require-sandbox`) refuses instead.
+c.Sandbox.enabled = os.environ.get("COURSE_SANDBOX", "1") != "0"
+c.Sandbox.required = os.environ.get("COURSE_SANDBOX") == "required"
+# Limits for the whole notebook, from the reference solutions' measured runs
+# on 2 CPU cores (README, "Which assignment fits where") with a wide margin:
+# 00 10 s / 0.9 GiB, 01 3 s / 0.1 GiB, 02 40 s / 0.8 GiB, 03 275 s / 2.9 GiB.
+c.Sandbox.limits = {
+    "00_setup": {"seconds": 180, "memory_mb": 3072},
+    "01_concepts": {"seconds": 120, "memory_mb": 2048},
+    "02_mnist_cnn": {"seconds": 600, "memory_mb": 4096},
+    "03_bert_imdb": {"seconds": 1800, "memory_mb": 8192},
+}
+c.Sandbox.default_limits = {"seconds": 1800, "memory_mb": 8192}
+c.Sandbox.verifier_limits = {"seconds": 1800, "memory_mb": 8192}
+
 # One bad submission must not stop the batch or lose grades:
 # - a kernel that dies (out of memory, killed) fails the remaining cells of that
 #   submission instead of leaving it without a grade;
@@ -73,12 +94,18 @@ c.Autograde.sanitize_preprocessors = [
 # - a deleted test cell is put back and graded, rather than silently losing its points.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback never shows hidden tests, mark schemes, or tracebacks quoting them.
+# Feedback never shows hidden tests, mark schemes, or tracebacks and outputs
+# quoting them, and student output is data, not markup: scripts, HTML and SVG
+# from student code or markdown are escaped or dropped (nbconvert's SanitizeHTML).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "course.grading.preprocessors.RedactHiddenTests",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.SanitizeHTML.enabled = True
+c.SanitizeHTML.safe_output_keys = {"metadata", "text/plain", "image/png", "image/jpeg"}
+c.SanitizeHTML.sanitized_output_types = {"text/html", "text/markdown"}
 
 # Air-gapped grading servers: point the course at local copies here (or in the
 # environment of the grading account); kernels inherit these variables.

@@ -93,9 +93,21 @@ def cmd_release(args) -> int:
     return 0
 
 
-def _kernel_log() -> str:
-    os.makedirs(os.path.join(ROOT, "exports"), exist_ok=True)
-    return os.path.join(ROOT, "exports", "kernels.log")
+def _kernel_log(root: str = ROOT) -> str:
+    os.makedirs(os.path.join(root, "exports"), exist_ok=True)
+    return os.path.join(root, "exports", "kernels.log")
+
+
+def _sandbox(api, required: bool) -> bool:
+    """Prints how student code will run; with ``required``, refuses to go on without the sandbox."""
+    if required:
+        try:
+            pipeline.require_sandbox(api)
+        except pipeline.SandboxUnavailable as err:
+            print(f"Not grading: {err}", file=sys.stderr)
+            return False
+    print(f"Sandbox: {pipeline.sandbox_status(api)}", flush=True)
+    return True
 
 
 def _finish(api, records, root: str) -> None:
@@ -112,13 +124,16 @@ def _finish(api, records, root: str) -> None:
 
 
 def cmd_grade(args) -> int:
-    api = pipeline.make_api(ROOT)
-    folder = os.path.join(ROOT, "submitted")
+    root = os.path.abspath(args.course_dir)
+    api = pipeline.make_api(root)
+    if not _sandbox(api, args.require_sandbox):
+        return 2
+    folder = os.path.join(root, "submitted")
     students = args.students or sorted(
         s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, args.assignment))
     )
-    records = pipeline.grade_batch(api, args.assignment, students, kernel_log=_kernel_log())
-    _finish(api, records, ROOT)
+    records = pipeline.grade_batch(api, args.assignment, students, kernel_log=_kernel_log(root))
+    _finish(api, records, root)
     return 0
 
 
@@ -131,6 +146,8 @@ def cmd_demo(args) -> int:
     print("[2/4] writing synthetic submissions", flush=True)
     pipeline.reset_demo_state(ROOT)
     api = pipeline.make_api(ROOT)
+    if not _sandbox(api, args.require_sandbox):
+        return 2
     plan = {}
     for assignment in assignments:
         students = list(BASIC_STUDENTS)
@@ -173,6 +190,12 @@ def main(argv=None) -> int:
     p = sub.add_parser("grade", help="autograde submitted/<student>/<assignment> robustly")
     p.add_argument("assignment")
     p.add_argument("students", nargs="*", help="student ids (default: every submission)")
+    p.add_argument("--course-dir", default=ROOT, help="the nbgrader course directory (default: this repository)")
+    p.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade unless student code can run in the bubblewrap sandbox",
+    )
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("demo", help="run the instructor's job on synthetic students")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
@@ -180,6 +203,11 @@ def main(argv=None) -> int:
         "--robustness-assignment",
         default=ROBUSTNESS_ASSIGNMENT,
         help="assignment that also gets the broken submissions (duplicate cell, deleted test, ...)",
+    )
+    p.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade unless student code can run in the bubblewrap sandbox",
     )
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("settings", help="show settings and profile")

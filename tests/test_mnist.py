@@ -20,6 +20,7 @@ from course.config import get_settings
 from course.data import MNIST_SAMPLE
 from course.grading import pipeline
 from course.grading.artifacts import run_verifier
+from course.grading.sandbox import probe
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
 from course.profiles import get_profile
 from course.runtime import import_tensorflow
@@ -403,8 +404,9 @@ CHEATS = {
         ),
         "train_cnn": BARELY_TRAINED + "test_accuracy = 0.999\n",
     },
-    # Rewrites the grader's test labels on disk to the model's own predictions. Graded
-    # last: every later submission of the batch would be refused too (changed data).
+    # Rewrites the grader's test labels on disk to the model's own predictions. In the
+    # grading sandbox the data is read-only; unsandboxed, the change is seen (and every
+    # later submission of the batch refused), so it is graded last.
     "rewritten-data": {
         "train_cnn": BARELY_TRAINED
         + textwrap.dedent(
@@ -422,6 +424,10 @@ CHEATS = {
         ),
     },
 }
+
+
+#: Whether grading runs in the bubblewrap sandbox on this machine.
+SANDBOXED = probe("bwrap")[0]
 
 
 def _write_cheat(root: str, student: str, replacements: dict) -> str:
@@ -499,7 +505,10 @@ def test_each_cheat_is_caught_for_the_right_reason(cheats):
     injected = cheats["injected-result"][2]["test_cnn_accuracy"].outputs
     assert any(o.output_type == "execute_result" and o.data.get("text/plain") == "1" for o in injected)
     assert "convolution" in message["patched-structure"]
-    assert "changed: mnist.npz" in message["rewritten-data"]
+    if SANDBOXED:
+        assert "measured by the grader" in message["rewritten-data"]
+    else:
+        assert "changed: mnist.npz" in message["rewritten-data"]
 
 
 @pytest.mark.slow
@@ -512,8 +521,20 @@ def test_patched_structure_check_loses_the_structure_points(cheats):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not SANDBOXED, reason="grading here runs unsandboxed")
+def test_sandbox_keeps_the_graders_data_read_only(cheats):
+    """In the sandbox, does the attempt to rewrite the grader's data fail in the kernel, leaving no note on anyone?"""
+    points, messages, cells, notes = cheats["rewritten-data"]
+    errors = " ".join(o.get("evalue", "") for o in cells["train_cnn"].outputs if o.output_type == "error")
+    assert "Read-only file system" in errors
+    assert points["test_cnn_structure"] == 2  # its honest structure keeps its points
+    assert not any("grader relies on" in note for name in cheats for note in cheats[name][3])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SANDBOXED, reason="the sandbox makes the data read-only (see the test above)")
 def test_rewritten_data_is_reported_to_the_instructor(cheats):
-    """Does rewriting the grader's data on disk zero both model questions and leave a note in the grading report, for that student only?"""
+    """Unsandboxed, does rewriting the grader's data on disk zero both model questions and leave a note in the grading report, for that student only?"""
     points, messages, _, notes = cheats["rewritten-data"]
     assert points["test_cnn_structure"] == 0 and "changed: mnist.npz" in messages["test_cnn_structure"]
     assert any("changed files the grader relies on" in note for note in notes)

@@ -17,9 +17,7 @@ Run by hand: ``python -m course.grading.artifacts VERIFIER ARTIFACT``.
 import importlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Optional
@@ -83,41 +81,46 @@ def load_verifier(spec: str):
     return getattr(importlib.import_module(module_name), function)
 
 
-def run_verifier(spec: str, artifact: str, timeout: float = 1800) -> Verdict:
+def run_verifier(spec: str, artifact: str, timeout: float = 1800, sandbox=None) -> Verdict:
     """Runs a verifier on an artifact in a fresh, isolated Python process.
+
+    The process runs in the grading sandbox when one is given and usable
+    (``course.grading.sandbox``): the artifact is mounted read-only, the
+    environment and ``course`` package too, with no network, and it is
+    killed at the verifier limits.
 
     Args:
         spec: ``'package.module:function'``; the function takes the artifact
             path and returns a ``Verdict``.
         artifact: The saved model.
         timeout: Seconds before the verification counts as failed.
+        sandbox: A ``course.grading.sandbox.Sandbox``, or ``None`` for a
+            plain subprocess.
 
     Returns:
-        The verdict (a failed one if the process crashed or timed out).
+        The verdict (a failed one if the process crashed or ran past a limit).
     """
+    from course.grading.sandbox import Limits, run_sandboxed
+
     if not os.path.exists(artifact):
         return Verdict(False, "No model was handed in for grading: the test cell did not get that far.")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
     for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
         env.pop(name, None)
+    limits = sandbox.verifier_limits_tuple() if sandbox is not None else Limits(timeout, 2**20)
+    limits = Limits(min(timeout, limits.seconds), limits.memory_mb)
+    inside = f"/grading/{os.path.basename(artifact)}"
+    argv = [sys.executable, "-I", "-m", "course.grading.artifacts", spec, inside]
     started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-m", "course.grading.artifacts", spec, artifact],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            cwd=tempfile.gettempdir(),
-        )
-    except subprocess.TimeoutExpired:
-        return Verdict(False, f"Grading the model took longer than {timeout:.0f} s.")
-    for line in reversed(proc.stdout.splitlines()):
+    _, stdout, stderr, reason = run_sandboxed(argv, sandbox, limits, read_only=[(artifact, inside)], env=env)
+    if reason:
+        return Verdict(False, f"Grading the model was stopped: {reason}.")
+    for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
             verdict = Verdict(**json.loads(line[len(RESULT_PREFIX):]))
             verdict.metrics.setdefault("verify_seconds", round(time.monotonic() - started, 1))
             return verdict
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
     return Verdict(False, f"The saved model could not be graded ({tail[0][:300]}).")
 
 

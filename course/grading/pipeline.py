@@ -18,7 +18,9 @@ from typing import Dict, Iterable, List, Optional
 from traitlets.config import Config, PyFileConfigLoader
 
 from course.grading.intake import expected_cells, inspect_submission
+from course.grading.leaks import scan_batch
 from course.grading.preprocessors import CHANGED_BEFORE, CHANGED_DURING
+from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox, SandboxUnavailable
 from course.runtime import stderr_to
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -38,6 +40,7 @@ class GradeRecord:
         status: ``'graded'`` or ``'failed'``.
         notes: What was unusual and how it was handled.
         seconds: Wall time of autograding.
+        sandboxed: Whether the student's code ran in the grading sandbox.
     """
 
     student: str
@@ -49,6 +52,7 @@ class GradeRecord:
     status: str = "graded"
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    sandboxed: bool = True
 
 
 def list_assignments(course_root: str) -> List[str]:
@@ -185,6 +189,44 @@ def _record_zero(api, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
+UNSANDBOXED_LINE = re.compile(re.escape(UNSANDBOXED) + r": (.+)$", re.MULTILINE)
+LIMIT_LINE = re.compile(re.escape(LIMIT_REACHED) + r" in (.+?): ((?:memory|time): .+)$", re.MULTILINE)
+
+
+def sandbox_notes(log: str) -> List[str]:
+    """Notes on how the sandbox ran a submission, read from nbgrader's log.
+
+    Returns:
+        One note if it ran unsandboxed, one per limit that stopped it.
+    """
+    notes = []
+    match = UNSANDBOXED_LINE.search(log)
+    if match:
+        notes.append(f"{UNSANDBOXED} (student code ran with the grader's rights): {match.group(1).strip()}.")
+    for cell, reason in LIMIT_LINE.findall(log):
+        notes.append(
+            f"{LIMIT_REACHED} in {cell}: {reason.strip()}; the kernel was stopped there, "
+            "and that cell and every cell below it score zero."
+        )
+    return notes
+
+
+def require_sandbox(api) -> None:
+    """Makes every later autograde of ``api`` refuse to run without the sandbox.
+
+    Raises:
+        SandboxUnavailable: The sandbox cannot be used here (the message says why).
+    """
+    api.config.Sandbox.required = True
+    Sandbox(config=api.config).active()
+
+
+def sandbox_status(api) -> str:
+    """One line on whether this batch runs sandboxed (for the instructor)."""
+    ok, why = Sandbox(config=api.config).status()
+    return "student code runs in the bubblewrap sandbox" if ok else f"WARNING: {UNSANDBOXED.lower()}: {why}"
+
+
 ERROR_LINE = re.compile(r"^\s*([A-Za-z_.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
@@ -213,7 +255,10 @@ def autograde_one(api, assignment: str, student: str) -> GradeRecord:
     record.notes.extend(inspect_submission(submission_dir, expected))
     result = api.autograde(assignment, student, force=True, create=True)
     log = result.get("log") or ""
-    if "Kernel died" in log:
+    sandbox = sandbox_notes(log)
+    record.sandboxed = not any(n.startswith(UNSANDBOXED) for n in sandbox)
+    record.notes.extend(sandbox)
+    if "Kernel died in cell" in log:
         record.notes.append("The kernel died while running the notebook (out of memory, or killed); cells after that point were not run and score zero.")
     if CHANGED_DURING in log:
         record.notes.append(
@@ -274,9 +319,20 @@ def write_report(records: List[GradeRecord], path: str) -> str:
     """
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "seconds", "notes"])
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "sandboxed", "seconds", "notes"])
         for r in records:
-            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", r.status, f"{r.seconds:.1f}", " | ".join(r.notes)])
+            writer.writerow(
+                [
+                    r.student,
+                    r.assignment,
+                    f"{r.score:g}",
+                    f"{r.max_score:g}",
+                    r.status,
+                    "yes" if r.sandboxed else "NO",
+                    f"{r.seconds:.1f}",
+                    " | ".join(r.notes),
+                ]
+            )
     return path
 
 
@@ -296,9 +352,16 @@ def format_table(records: List[GradeRecord]) -> str:
     widths = [max(len(a), 9) for a in assignments]
     lines = ["  ".join(["student".ljust(width0)] + [a.ljust(w) for a, w in zip(assignments, widths)])]
     lines.append("  ".join(["-" * width0] + ["-" * w for w in widths]))
+    unsandboxed = {(r.student, r.assignment) for r in records if not r.sandboxed}
     for s in students:
         row = [s.ljust(width0)] + [cells.get((s, a), "-").ljust(w) for a, w in zip(assignments, widths)]
         lines.append("  ".join(row))
+    if unsandboxed:
+        lines.append("")
+        lines.append(
+            f"WARNING: {len(unsandboxed)} submission(s) were graded without the sandbox: their code ran "
+            "with the grader's rights (see the notes; install bubblewrap, or grade with --require-sandbox)."
+        )
     manual = {}
     for r in records:
         if r.status == "graded" and r.max_score > r.auto_max:
@@ -340,6 +403,9 @@ def grade_batch(
                 record.notes.append("No feedback could be generated.")
         records.append(record)
         print(f"  {assignment} / {student}: {record.score:g}/{record.max_score:g} ({record.seconds:.0f} s)", flush=True)
+    withheld = scan_batch(api.coursedir.root, records)
+    if withheld:
+        print(f"  {assignment}: feedback of {withheld} submission(s) withheld (it showed instructor-only lines)", flush=True)
     return records
 
 

@@ -18,8 +18,12 @@ from traitlets import Bool, Dict, Float, Unicode
 
 from course.grading import integrity
 from course.grading.artifacts import Verdict, artifact_path, run_verifier
+from course.grading.kernel import SandboxedKernelManager
+from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
+from course.grading.secrets import MIN_LENGTH, split_lines
 
 KERNEL_DIED = "KernelDied"
+LIMIT_EXCEEDED = "LimitExceeded"
 NOT_RUN = "NotRun"
 #: Log lines of VerifyArtifacts when watched files changed (the pipeline turns them into notes).
 CHANGED_DURING = "Files changed during grading"
@@ -35,7 +39,13 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
 
 
 class SafeExecute(Execute):
-    """nbgrader's ``Execute``, but a dead kernel fails the remaining cells instead of the whole submission.
+    """nbgrader's ``Execute``, sandboxed, within limits, and a dead kernel fails the remaining cells only.
+
+    The kernel runs in the grading sandbox (``course.grading.sandbox``,
+    configured by ``c.Sandbox``) with the assignment's wall-clock and memory
+    limits. Where the sandbox cannot be used, the notebook runs unsandboxed
+    (within the same limits) and the log says so (``UNSANDBOXED``), unless
+    ``Sandbox.required`` is set: then the submission is not graded.
 
     nbgrader 0.9.6 lets ``DeadKernelError`` escape, which leaves the submission
     "failed" with no grade. Here the cell that killed the kernel gets a
@@ -43,14 +53,22 @@ class SafeExecute(Execute):
     output, so its tests score zero and the reason is visible in the feedback,
     while cells that ran before keep their results.
 
-    Before the kernel starts on a notebook with verified cells, it records
-    what the verifiers will load (``course.grading.integrity``) and leaves
-    that baseline in ``resources`` for ``VerifyArtifacts``.
+    Unsandboxed only (a sandboxed kernel cannot write to what verifiers
+    load), before the kernel starts on a notebook with verified cells, it
+    records what the verifiers will load (``course.grading.integrity``) and
+    leaves that baseline in ``resources`` for ``VerifyArtifacts``.
     """
 
     record_baseline = Bool(
         True,
-        help="Fingerprint the files verifiers load before the kernel starts, so that VerifyArtifacts can see tampering.",
+        help="When grading unsandboxed, fingerprint the files verifiers load before the kernel starts, "
+        "so that VerifyArtifacts can see tampering.",
+    ).tag(config=True)
+
+    limit_message = Unicode(
+        "Stopped by the grader: the notebook reached its {reason} (limit for this assignment). "
+        "Cells below it were not run.",
+        help="Error text put on the cell during which a sandbox limit stopped the kernel ({reason} is filled in).",
     ).tag(config=True)
 
     died_message = Unicode(
@@ -64,11 +82,32 @@ class SafeExecute(Execute):
         help="Error text put on code cells after the one that killed the kernel.",
     ).tag(config=True)
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
     def preprocess(self, nb, resources=None, km=None):
         self._kernel_dead = False
-        if resources is not None and self.record_baseline and self._has_verified_cells(nb):
+        self._sandbox = Sandbox(parent=self)
+        self._sandboxed = self._sandbox.active()  # raises SandboxUnavailable when required and unusable
+        assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
+        self._limits = self._sandbox.limits_for(assignment)
+        if not self._sandboxed:
+            self.log.warning("%s: %s", UNSANDBOXED, self._sandbox.status()[1])
+        if (
+            resources is not None
+            and not self._sandboxed
+            and self.record_baseline
+            and self._has_verified_cells(nb)
+        ):
             resources[BASELINE_KEY] = integrity.Baseline.take()
         return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.use_sandbox(self._sandbox, self._sandboxed, self._limits)
+        return km
 
     def _has_verified_cells(self, nb) -> bool:
         """Whether a cell of ``nb`` has a verifier configured (``VerifyArtifacts.verifiers``)."""
@@ -86,6 +125,13 @@ class SafeExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_dead = True
+            reason = getattr(self.km, "limit_reason", None)
+            if reason:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"code cell {index + 1} (added by the student)"
+                self.log.warning("%s in %s: %s", LIMIT_REACHED, grade_id, reason)
+                message = self.limit_message.format(reason=reason)
+                cell.outputs = list(cell.get("outputs", [])) + [_error_output(LIMIT_EXCEEDED, message)]
+                return cell, resources
             self.log.warning("Kernel died in cell %d; later cells are marked as not run", index)
             cell.outputs = list(cell.get("outputs", [])) + [
                 _error_output(KERNEL_DIED, self.died_message)
@@ -109,10 +155,12 @@ class VerifyArtifacts(NbGraderPreprocessor):
     one through IPython's hooks, so in a verified cell every error output is
     put first: a failed verdict or a failed in-kernel check always scores zero.
 
-    When ``SafeExecute`` left an integrity baseline, the watched files are
-    compared with it before and after each verification: if the student's
-    code changed any of them (the course package, the data, installed
-    packages), the verdict is a failure that says so.
+    Verifiers run in the grading sandbox (``c.Sandbox``) with the artifact
+    mounted read-only. When grading runs unsandboxed, ``SafeExecute`` leaves
+    an integrity baseline, and the watched files are compared with it before
+    and after each verification: if the student's code changed any of them
+    (the course package, the data, installed packages), the verdict is a
+    failure that says so. Sandboxed, the kernel cannot write to them.
     """
 
     verifiers = Dict(
@@ -126,6 +174,15 @@ class VerifyArtifacts(NbGraderPreprocessor):
         False,
         help="Keep handed-in models in autograded/ after verification (a BERT model is hundreds of MB).",
     ).tag(config=True)
+
+    _sandbox = None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The grading sandbox the verifiers run in (``c.Sandbox``)."""
+        if self._sandbox is None:
+            self._sandbox = Sandbox(parent=self)
+        return self._sandbox
 
     def preprocess(self, nb, resources):
         self._directory = resources.get("metadata", {}).get("path") or "."
@@ -156,15 +213,16 @@ class VerifyArtifacts(NbGraderPreprocessor):
     def _verify(self, grade_id: str, artifact: str, baseline) -> Verdict:
         """Runs the verifier, unless the watched files changed (checked before and after)."""
         if baseline is None:
-            self.log.warning("No integrity baseline (SafeExecute did not record one): %s is verified without it", grade_id)
-            return run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+            if not self.sandbox.active():
+                self.log.warning("No integrity baseline (SafeExecute did not record one): %s is verified without it", grade_id)
+            return run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
         if baseline.earlier:
             self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
             message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
             return Verdict(False, message, {"changed_files": len(baseline.earlier)})
         changes = baseline.changes()
         if not changes:
-            verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout)
+            verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
             changes = baseline.changes()
             if not changes:
                 return verdict
@@ -188,13 +246,16 @@ class DropDuplicateIds(DeduplicateIds):
 
 
 class RedactHiddenTests(NbGraderPreprocessor):
-    """Removes hidden tests, mark schemes and revealing tracebacks from feedback.
+    """Removes hidden tests, mark schemes and revealing tracebacks and outputs from feedback.
 
     A grade cell's source after autograding is the instructor's version, hidden
     tests included. This preprocessor replaces each hidden region by a comment,
     each mark scheme by nothing, and, in a cell that had hidden tests, reduces
     every error traceback to its last line (``AssertionError: message``), so
     the student reads the check's message but not the code that raised it.
+    Any output line (of any cell) that quotes a hidden-test or mark-scheme
+    line of the notebook is replaced, since student code can print the
+    source of the cells it runs beside.
     """
 
     begin_test_delimeter = Unicode(
@@ -228,7 +289,48 @@ class RedactHiddenTests(NbGraderPreprocessor):
         new, count = pattern.subn(placeholder, source)
         return new, count > 0
 
+    removed_line = Unicode(
+        "[line removed from feedback: hidden test]",
+        help="Text that replaces an output line quoting a hidden test or mark scheme.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        regions = [
+            (self.begin_test_delimeter, self.end_test_delimeter),
+            (self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter),
+        ]
+        inside, outside = split_lines(nb, regions)
+        self._hidden = sorted((l for l in inside - outside if len(l) >= MIN_LENGTH), key=len, reverse=True)
+        return super().preprocess(nb, resources)
+
+    def _scrub(self, text: str) -> str:
+        """Replaces each line of an output that quotes a hidden line."""
+        if not self._hidden or not isinstance(text, str):
+            return text
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if any(hidden in line for hidden in self._hidden):
+                lines[i] = self.removed_line
+        return "\n".join(lines)
+
+    def _scrub_outputs(self, cell) -> None:
+        """Student code can print a hidden test's source (IPython hooks see it): scrub every output."""
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = self._scrub("".join(output.text) if isinstance(output.text, list) else output.text)
+            elif output.output_type == "error":
+                output.evalue = self._scrub(output.evalue)
+                output.traceback = [self._scrub(line) for line in output.get("traceback", [])]
+            elif "data" in output:
+                for mime, value in list(output.data.items()):
+                    if isinstance(value, list):
+                        value = "".join(value)
+                    if isinstance(value, str):
+                        output.data[mime] = self._scrub(value)
+
     def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code":
+            self._scrub_outputs(cell)
         source = cell.source
         source, had_hidden = self._cut(
             source, self.begin_test_delimeter, self.end_test_delimeter, self.placeholder

@@ -1,0 +1,451 @@
+"""Isolation of student code during grading, built on bubblewrap (``bwrap``).
+
+Every process that runs or judges student code while grading (the notebook's
+kernel, the verifiers that judge handed-in models) starts inside a sandbox:
+
+- **only its own files**: a private copy of the one submission as the working
+  directory (``/submission``), the Python environment, the ``course`` package
+  and the configured data and preset paths mounted read-only, private
+  ``/tmp`` and an empty ``$HOME``; nothing else of the course directory
+  (``source/``, ``gradebook.db``, other students) exists inside;
+- **no network**: its own network namespace with only loopback; the kernel
+  talks to the grader over ZMQ ``ipc`` sockets in a folder bound into it;
+- **nothing outlives it**: its own PID namespace, killed with the submission
+  (``--die-with-parent``), so a daemon started by student code dies too;
+- **limits per assignment**: wall-clock seconds for the whole notebook and
+  memory (a watchdog sums the resident memory of every process in the
+  sandbox and kills it over the limit);
+- **environment reduced to an allow-list** (``COURSE_*``, locale, thread counts).
+
+Where bubblewrap or user namespaces are unavailable, grading still runs
+(unsandboxed, with a warning for every submission) unless ``Sandbox.required``
+is set. The limits apply in both cases.
+
+Configured in ``nbgrader_config.py`` (``c.Sandbox....``), so plain
+``nbgrader autograde`` and formgrader get the same sandbox as
+``python -m course grade``.
+"""
+
+import fnmatch
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import lru_cache
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+from traitlets import Bool, Dict as DictTrait, List as ListTrait, Unicode
+from traitlets.config import LoggingConfigurable
+
+#: Where the submission's private copy appears inside the sandbox.
+INSIDE_WORKDIR = "/submission"
+#: The empty home folder inside the sandbox.
+INSIDE_HOME = "/home/student"
+#: Environment variables passed into a sandbox (shell-style patterns); everything else is dropped.
+ENV_ALLOW = (
+    "COURSE_*",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "TZ",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "NUMEXPR_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "TF_FORCE_GPU_ALLOW_GROWTH",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "KERAS_BACKEND",
+    "PYTHONHASHSEED",
+)
+#: Parts of /etc that programs need (dynamic linker, users, certificates, fonts, time zone).
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/fonts",
+    "/etc/alternatives",
+    "/etc/matplotlibrc",
+)
+#: Top-level system folders: bound read-only, or recreated as the symbolic links they are.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+#: Log and note texts the pipeline looks for.
+UNSANDBOXED = "Graded WITHOUT the sandbox"
+LIMIT_REACHED = "Sandbox limit reached"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Raised when the sandbox is required but cannot be used here."""
+
+
+class Limits(NamedTuple):
+    """Resource limits of one sandboxed run.
+
+    Attributes:
+        seconds: Wall-clock seconds for the whole run (the whole notebook).
+        memory_mb: Resident memory of all its processes together, in MiB.
+    """
+
+    seconds: float
+    memory_mb: int
+
+
+def filter_environment(env: Dict[str, str], allow: Sequence[str] = ENV_ALLOW) -> Dict[str, str]:
+    """Keeps only the variables whose names match one of the ``allow`` patterns.
+
+    Args:
+        env: Variables of the grader.
+        allow: Shell-style name patterns (``COURSE_*``).
+
+    Returns:
+        The variables a sandboxed process may see.
+    """
+    return {k: v for k, v in env.items() if any(fnmatch.fnmatchcase(k, p) for p in allow)}
+
+
+def _outermost(paths: Iterable[str]) -> List[str]:
+    """Existing real paths, sorted, without those inside another one of them."""
+    real = sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)})
+    return [p for p in real if not any(p != q and p.startswith(q.rstrip(os.sep) + os.sep) for q in real)]
+
+
+def python_paths() -> List[str]:
+    """Folders the course's Python needs: the environment, the base interpreter, the ``course`` package."""
+    import course
+
+    candidates = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
+    candidates.append(os.path.dirname(os.path.realpath(sys.executable)))
+    candidates.append(os.path.dirname(os.path.abspath(course.__file__)))
+    # The environment itself, as it is named (a venv's bin/python is a link into the base).
+    return sorted(set(_outermost(candidates)) | {os.path.abspath(sys.prefix)})
+
+
+def data_paths() -> List[str]:
+    """The configured local data sets and preset (``COURSE_MNIST_PATH``, ...), where they exist."""
+    from course.config import get_settings
+
+    settings = get_settings()
+    return _outermost([settings.mnist_path, settings.imdb_path, settings.bert_preset])
+
+
+def gpu_devices() -> List[str]:
+    """NVIDIA device files to pass through (none on a machine without a GPU)."""
+    return sorted(glob.glob("/dev/nvidia*")) + (["/dev/dri"] if os.path.isdir("/dev/dri") else [])
+
+
+class Sandbox(LoggingConfigurable):
+    """How grading isolates student code; see the module docstring."""
+
+    enabled = Bool(
+        True,
+        help="Run grading kernels and verifiers inside bubblewrap wherever it works on this machine.",
+    ).tag(config=True)
+
+    required = Bool(
+        False,
+        help="Refuse to grade when the sandbox cannot be used (instead of grading unsandboxed with a warning).",
+    ).tag(config=True)
+
+    bwrap = Unicode("bwrap", help="The bubblewrap program (Debian package 'bubblewrap').").tag(config=True)
+
+    limits = DictTrait(
+        {},
+        help="Per-assignment limits, {assignment_id: {'seconds': s, 'memory_mb': m}}: wall-clock seconds "
+        "for the whole notebook and resident memory of the kernel and its children.",
+    ).tag(config=True)
+
+    default_limits = DictTrait(
+        {"seconds": 1800, "memory_mb": 8192},
+        help="Limits of an assignment that 'limits' does not name.",
+    ).tag(config=True)
+
+    verifier_limits = DictTrait(
+        {"seconds": 1800, "memory_mb": 8192},
+        help="Limits of one verifier process (judging one handed-in model).",
+    ).tag(config=True)
+
+    env_allow = ListTrait(
+        list(ENV_ALLOW),
+        help="Names (shell-style patterns) of the grader's environment variables that sandboxed processes see.",
+    ).tag(config=True)
+
+    read_only_paths = ListTrait(
+        [],
+        help="More host paths mounted read-only into every sandbox (kernels and verifiers).",
+    ).tag(config=True)
+
+    verifier_only_paths = ListTrait(
+        [],
+        help="Host paths mounted read-only into verifiers only (the grader's evaluation data); "
+        "student kernels never see them.",
+    ).tag(config=True)
+
+    def limits_for(self, assignment: Optional[str]) -> Limits:
+        """The limits of one assignment's notebook (``default_limits`` for one not configured)."""
+        merged = dict(self.default_limits)
+        merged.update(self.limits.get(assignment or "", {}))
+        return Limits(float(merged["seconds"]), int(merged["memory_mb"]))
+
+    def verifier_limits_tuple(self) -> Limits:
+        """The limits of one verifier run."""
+        merged = {"seconds": 1800, "memory_mb": 8192}
+        merged.update(self.verifier_limits)
+        return Limits(float(merged["seconds"]), int(merged["memory_mb"]))
+
+    def status(self) -> Tuple[bool, str]:
+        """Whether the sandbox can be used here, and if not, why (one line)."""
+        if not self.enabled:
+            return False, "the sandbox is switched off (Sandbox.enabled = False)"
+        return probe(self.bwrap)
+
+    def active(self) -> bool:
+        """Whether grading runs sandboxed.
+
+        Raises:
+            SandboxUnavailable: ``required`` is set and the sandbox cannot be used.
+        """
+        ok, why = self.status()
+        if not ok and self.required:
+            raise SandboxUnavailable(f"The grading sandbox is required but cannot be used: {why}.")
+        return ok
+
+    def environment(self, env: Dict[str, str]) -> Dict[str, str]:
+        """The environment of a sandboxed process, from the grader's ``env``."""
+        inside = filter_environment(env, self.env_allow)
+        inside.update(
+            HOME=INSIDE_HOME,
+            TMPDIR="/tmp",
+            PATH=os.pathsep.join([os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
+            MPLCONFIGDIR="/tmp/matplotlib",
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+            PYTHONNOUSERSITE="1",
+        )
+        inside.setdefault("LC_ALL", env.get("LC_ALL") or "C.UTF-8")
+        return inside
+
+    def command(
+        self,
+        argv: Sequence[str],
+        env: Dict[str, str],
+        workdir: Optional[str] = None,
+        binds: Sequence[str] = (),
+        read_only: Sequence[Tuple[str, str]] = (),
+        verifier: bool = False,
+        chdir: Optional[str] = None,
+    ) -> List[str]:
+        """The ``bwrap`` command line that runs ``argv`` in a sandbox.
+
+        Args:
+            argv: The program and its arguments (paths as seen inside).
+            env: The grader's environment; reduced with ``environment``.
+            workdir: A host folder that appears read-write as ``/submission``
+                and is the working directory.
+            binds: Host folders bound read-write at the same path (the kernel's
+                connection folder).
+            read_only: ``(host_path, inside_path)`` pairs bound read-only.
+            verifier: Also mount ``verifier_only_paths``.
+            chdir: Working directory inside when ``workdir`` is not given.
+
+        Returns:
+            The full command line.
+        """
+        cmd = [
+            self.bwrap,
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--uid",
+            "1000",
+            "--gid",
+            "1000",
+            "--hostname",
+            "grader-sandbox",
+        ]
+        for path in SYSTEM_DIRS:
+            if os.path.islink(path):
+                cmd += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                cmd += ["--ro-bind", path, path]
+        for path in ETC_FILES:
+            cmd += ["--ro-bind-try", path, path]
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--ro-bind-try", "/sys", "/sys"]
+        for device in gpu_devices():
+            cmd += ["--dev-bind-try", device, device]
+        cmd += ["--tmpfs", "/tmp", "--tmpfs", INSIDE_HOME]
+        mounted = python_paths() + data_paths() + list(self.read_only_paths)
+        if verifier:
+            mounted += list(self.verifier_only_paths)
+        for path in _outermost(mounted) + [os.path.abspath(sys.prefix)]:
+            if os.path.exists(path):
+                cmd += ["--ro-bind", path, path]
+        for host, inside in read_only:
+            cmd += ["--ro-bind", host, inside]
+        for path in binds:
+            cmd += ["--bind", path, path]
+        if workdir:
+            cmd += ["--bind", workdir, INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR]
+        else:
+            cmd += ["--chdir", chdir or "/tmp"]
+        cmd.append("--clearenv")
+        for key, value in sorted(self.environment(env).items()):
+            cmd += ["--setenv", key, value]
+        return cmd + ["--"] + list(argv)
+
+
+@lru_cache(maxsize=None)
+def probe(bwrap: str = "bwrap") -> Tuple[bool, str]:
+    """Tries the sandbox once (per program path and process).
+
+    Returns:
+        ``(True, "")`` when a sandboxed ``true`` ran, else ``(False, reason)``.
+    """
+    program = shutil.which(bwrap)
+    if not program:
+        return False, f"bubblewrap ('{bwrap}') is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    probe_cmd = Sandbox(bwrap=program).command(["/bin/true"], env={})
+    try:
+        proc = subprocess.run(probe_cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return False, f"bubblewrap could not start ({err})"
+    if proc.returncode != 0:
+        line = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        return False, f"bubblewrap failed here ({line[:200]}); user namespaces may be disabled"
+    return True, ""
+
+
+class Watchdog:
+    """Kills a process tree that runs too long or uses too much memory.
+
+    A thread polls the resident memory of the process and all its
+    descendants (the whole sandbox) every ``interval`` seconds.
+
+    Args:
+        pid: The process to watch (bwrap, or an unsandboxed kernel).
+        limits: Wall-clock and memory limits.
+        interval: Seconds between two looks.
+    """
+
+    def __init__(self, pid: int, limits: Limits, interval: float = 0.2):
+        self.pid = pid
+        self.limits = limits
+        self.interval = interval
+        self.started = time.monotonic()
+        self.reason: Optional[str] = None
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"watchdog-{pid}", daemon=True)
+        self._thread.start()
+
+    def _memory_mb(self) -> float:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root] + root.children(recursive=True)
+        except psutil.Error:
+            return 0.0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        return total / 2**20
+
+    def _kill(self) -> None:
+        try:
+            group = os.getpgid(self.pid)
+            if group != os.getpgid(0):  # never the grader's own process group
+                os.killpg(group, signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            elapsed = time.monotonic() - self.started
+            memory = self._memory_mb()
+            self.peak_mb = max(self.peak_mb, memory)
+            if memory > self.limits.memory_mb:
+                self.reason = f"memory: it used more than {self.limits.memory_mb:,} MiB"
+            elif elapsed > self.limits.seconds:
+                self.reason = f"time: it ran longer than {self.limits.seconds:,.0f} s"
+            if self.reason:
+                self._kill()
+                return
+
+    def stop(self) -> None:
+        """Stops watching (the process ended)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    sandbox: Optional[Sandbox],
+    limits: Limits,
+    read_only: Sequence[Tuple[str, str]] = (),
+    env: Optional[Dict[str, str]] = None,
+) -> Tuple[int, str, str, Optional[str]]:
+    """Runs a verifier-like program to the end, sandboxed when possible, within ``limits``.
+
+    Args:
+        argv: Program and arguments (paths as seen inside).
+        sandbox: The sandbox settings; ``None`` or an inactive one runs it as is.
+        limits: Wall-clock and memory limits.
+        read_only: ``(host, inside)`` paths mounted read-only (the artifact).
+        env: The environment to start from (default: the grader's).
+
+    Returns:
+        ``(returncode, stdout, stderr, limit_reason)``; ``limit_reason`` is
+        ``None`` unless the watchdog stopped it.
+    """
+    env = dict(os.environ if env is None else env)
+    if sandbox is not None and sandbox.active():
+        cmd = sandbox.command(argv, env, read_only=read_only, verifier=True)
+        launch_env = {"PATH": env.get("PATH", "/usr/bin:/bin")}
+    else:
+        mapping = dict((inside, host) for host, inside in read_only)
+        cmd = [mapping.get(a, a) for a in argv]
+        launch_env = env
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, env=launch_env, cwd=tempfile.gettempdir(), start_new_session=True
+        )
+        dog = Watchdog(proc.pid, limits)
+        try:
+            proc.wait()
+        finally:
+            dog.stop()
+        out.seek(0)
+        err.seek(0)
+        return (
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            dog.reason,
+        )

@@ -1,0 +1,105 @@
+"""Grading entry points and the sandbox: plain nbgrader, the fallback without bubblewrap, --require-sandbox."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import copy_course
+from course.grading import pipeline
+from course.grading.sandbox import INSIDE_WORKDIR, probe
+from course.grading.students import write_submission
+
+ASSIGNMENT = "01_concepts"  # the fastest assignment to grade (NumPy only)
+
+pytestmark = pytest.mark.slow
+
+
+def _course(tmp_path, extra_config: str = "") -> str:
+    root = copy_course(str(tmp_path))
+    if extra_config:
+        with open(os.path.join(root, "nbgrader_config.py"), "a") as fh:
+            fh.write("\n" + extra_config + "\n")
+    api = pipeline.make_api(root)
+    pipeline.generate_release(api, [ASSIGNMENT])
+    return root
+
+
+def _with_cell(root: str, student: str, code: str) -> str:
+    student_id = write_submission(root, ASSIGNMENT, student, "perfect")
+    folder = os.path.join(root, "submitted", student_id, ASSIGNMENT)
+    for name in os.listdir(folder):
+        if name.endswith(".ipynb"):
+            nb = nbformat.read(os.path.join(folder, name), as_version=4)
+            nb.cells.insert(2, nbformat.v4.new_code_cell(code, id="student-cell"))
+            nbformat.write(nb, os.path.join(folder, name))
+    return student_id
+
+
+def _env():
+    bindir = os.path.dirname(sys.executable)
+    return dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+
+
+def _report(root):
+    with open(os.path.join(root, "exports", "grading_report.csv"), encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.skipif(not probe("bwrap")[0], reason="sandbox unavailable here")
+def test_plain_nbgrader_autograde_runs_the_kernel_in_the_sandbox(tmp_path):
+    """Does `nbgrader autograde` (as formgrader runs it) get the course's sandbox from nbgrader_config.py?"""
+    root = _course(tmp_path)
+    student = _with_cell(root, "cwd", "import os\nprint('WORKDIR', os.getcwd(), os.path.exists('../../../gradebook.db'))")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT, "--student", student, "--create", "--force"],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    path = os.path.join(root, "autograded", student, ASSIGNMENT, "concepts.ipynb")
+    printed = json.dumps([c.get("outputs", []) for c in nbformat.read(path, as_version=4).cells])
+    assert f"WORKDIR {INSIDE_WORKDIR} False" in printed
+    assert pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, student)[0] == 35
+
+
+def test_without_bubblewrap_grading_goes_on_and_says_so(tmp_path):
+    """Without bubblewrap, is every submission still graded, flagged in the report and the table?"""
+    root = _course(tmp_path, 'c.Sandbox.bwrap = "/nonexistent/bwrap"')
+    write_submission(root, ASSIGNMENT, "perfect", "perfect")
+    proc = subprocess.run(
+        [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "WARNING: 1 submission(s) were graded without the sandbox" in proc.stdout
+    (row,) = _report(root)
+    assert row["sandboxed"] == "NO" and "WITHOUT the sandbox" in row["notes"] and "bubblewrap" in row["notes"]
+    assert float(row["score"]) == 35
+
+
+def test_require_sandbox_refuses_to_grade_without_it(tmp_path):
+    """With --require-sandbox and no bubblewrap, does grading stop before running any student code?"""
+    root = _course(tmp_path, 'c.Sandbox.bwrap = "/nonexistent/bwrap"')
+    student = _with_cell(root, "canary", f"open({str(tmp_path / 'ran.txt')!r}, 'w').write('student code ran')")
+    proc = subprocess.run(
+        [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root, "--require-sandbox"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 2
+    assert "Not grading" in proc.stderr and "bubblewrap" in proc.stderr
+    assert not (tmp_path / "ran.txt").exists()
+    assert not os.path.exists(os.path.join(root, "autograded", student))
