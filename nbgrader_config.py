@@ -88,10 +88,11 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "course.grading.preprocessors.DropDuplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "course.grading.preprocessors.RestoreMissingCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# - a deleted test cell is put back and graded, rather than silently losing its points.
+# - a deleted test cell is put back (after its nearest surviving predecessor, even a
+#   locked non-graded one) and graded, rather than silently losing its points.
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback never shows hidden tests, mark schemes, or tracebacks and outputs

@@ -3,7 +3,7 @@
 Commands:
     notebooks  Build source notebooks from their jupytext copies (--check: only compare).
     release    Generate release/ from source/ (--check: regenerate in a temporary copy and compare).
-    grade      Autograde every submission of an assignment, robustly, and give feedback.
+    grade      Autograde every submission of an assignment on Dask workers (resumable), and give feedback.
     demo       The instructor's main job end to end on synthetic students.
     settings   Show the settings the course reads and the profile in force.
     links      Colab and Binder links of the release notebooks (--hub URL: nbgitpuller links;
@@ -23,6 +23,7 @@ from typing import List
 from course import links
 from course.authoring import build_all
 from course.grading import pipeline
+from course.grading.sandbox import SandboxUnavailable
 from course.grading.students import (
     BASIC_STUDENTS,
     ROBUSTNESS_ASSIGNMENT,
@@ -103,7 +104,7 @@ def _sandbox(api, required: bool) -> bool:
     if required:
         try:
             pipeline.require_sandbox(api)
-        except pipeline.SandboxUnavailable as err:
+        except SandboxUnavailable as err:
             print(f"Not grading: {err}", file=sys.stderr)
             return False
     print(f"Sandbox: {pipeline.sandbox_status(api)}", flush=True)
@@ -111,33 +112,64 @@ def _sandbox(api, required: bool) -> bool:
 
 
 def _finish(api, records, root: str) -> None:
+    from course.grading.report import write_html_report
+
     exports = os.path.join(root, "exports")
     os.makedirs(exports, exist_ok=True)
+    # The table and the report show what the gradebook holds now, like grades.csv.
+    records = pipeline.refresh_scores(api, records)
     grades = pipeline.export_grades(api, os.path.join(exports, "grades.csv"))
     report = pipeline.write_report(records, os.path.join(exports, "grading_report.csv"))
+    page = write_html_report(api, records, os.path.join(exports, "report.html"))
     print()
     print(pipeline.format_table(records))
     print()
     print(f"Feedback (HTML):     {os.path.join(root, 'feedback')}/<student>/<assignment>/")
     print(f"Grades (nbgrader):   {grades}")
     print(f"Grading report:      {report}")
+    print(f"Instructor report:   {page}")
+
+
+def _resources(items) -> dict:
+    resources = {}
+    for item in items or []:
+        name, _, amount = item.partition("=")
+        resources[name] = float(amount or 1)
+    return resources or None
 
 
 def cmd_grade(args) -> int:
+    from course.grading import cluster
+
     root = os.path.abspath(args.course_dir)
     api = pipeline.make_api(root)
     if not _sandbox(api, args.require_sandbox):
         return 2
-    folder = os.path.join(root, "submitted")
-    students = args.students or sorted(
-        s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, args.assignment))
-    )
-    records = pipeline.grade_batch(api, args.assignment, students, kernel_log=_kernel_log(root))
+    try:
+        cluster.check_released(api, args.assignment)
+    except cluster.NotReleased as err:
+        print(err, file=sys.stderr)
+        return 2
+    try:
+        records = cluster.grade_class(
+            root,
+            args.assignment,
+            args.students or None,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            resources=_resources(args.resources),
+        )
+    except KeyboardInterrupt:
+        print("\nInterrupted: what was graded is saved; run the same command again to grade the rest.", file=sys.stderr)
+        return 130
     _finish(api, records, root)
     return 0
 
 
 def cmd_demo(args) -> int:
+    from course.grading import cluster
+
     started = time.monotonic()
     assignments = args.assignments or pipeline.list_assignments(ROOT)
     print(f"[1/4] generating release/ for {len(assignments)} assignments", flush=True)
@@ -154,10 +186,16 @@ def cmd_demo(args) -> int:
         if assignment == args.robustness_assignment:
             students += list(ROBUSTNESS_STUDENTS)
         plan[assignment] = write_students(ROOT, assignment, students)
-    print("[3/4] autograding and generating feedback", flush=True)
+    workers = args.workers or cluster.default_workers()
+    print(f"[3/4] autograding and generating feedback on {workers} Dask workers", flush=True)
+    client, local = cluster.start_client(workers)
     records = []
-    for assignment, students in plan.items():
-        records.extend(pipeline.grade_batch(api, assignment, students, kernel_log=_kernel_log()))
+    try:
+        for assignment, students in plan.items():
+            records.extend(cluster.grade_class(ROOT, assignment, students, client=client, force=True))
+    finally:
+        client.close()
+        local.close()
     print("[4/4] exporting grades", flush=True)
     _finish(api, records, ROOT)
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
@@ -191,6 +229,15 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("students", nargs="*", help="student ids (default: every submission)")
     p.add_argument("--course-dir", default=ROOT, help="the nbgrader course directory (default: this repository)")
+    p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: one per core, at most 4)")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://HOST:PORT)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that were graded and did not change")
+    p.add_argument(
+        "--resources",
+        action="append",
+        metavar="NAME=N",
+        help="Dask resources every grading task needs, e.g. GPU=1 (only workers started with them take it)",
+    )
     p.add_argument(
         "--require-sandbox",
         action="store_true",
@@ -204,6 +251,7 @@ def main(argv=None) -> int:
         default=ROBUSTNESS_ASSIGNMENT,
         help="assignment that also gets the broken submissions (duplicate cell, deleted test, ...)",
     )
+    p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: one per core, at most 4)")
     p.add_argument(
         "--require-sandbox",
         action="store_true",

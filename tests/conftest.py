@@ -73,3 +73,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def released_course(target, assignments, extra_config: str = "") -> str:
+    """A scratch course directory with ``assignments`` released into its gradebook.
+
+    Args:
+        target: An empty folder.
+        assignments: Assignment ids to release.
+        extra_config: Lines appended to the copy's ``nbgrader_config.py``.
+
+    Returns:
+        The course directory.
+    """
+    from course.grading import pipeline
+
+    root = copy_course(str(target))
+    if extra_config:
+        with open(os.path.join(root, "nbgrader_config.py"), "a") as fh:
+            fh.write("\n" + extra_config + "\n")
+    pipeline.generate_release(pipeline.make_api(root), list(assignments))
+    return root
+
+
+def tools_env() -> dict:
+    """The environment with this interpreter's scripts (nbgrader, alembic, dask) first on PATH."""
+    import sys
+
+    bindir = os.path.dirname(sys.executable)
+    return dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))

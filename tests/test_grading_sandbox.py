@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import copy_course
+from conftest import released_course, tools_env
 from course.grading import pipeline
 from course.grading.sandbox import INSIDE_WORKDIR, probe
 from course.grading.students import write_submission
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _course(tmp_path, extra_config: str = "") -> str:
-    root = copy_course(str(tmp_path))
-    if extra_config:
-        with open(os.path.join(root, "nbgrader_config.py"), "a") as fh:
-            fh.write("\n" + extra_config + "\n")
-    api = pipeline.make_api(root)
-    pipeline.generate_release(api, [ASSIGNMENT])
-    return root
+    return released_course(tmp_path, [ASSIGNMENT], extra_config)
 
 
 def _with_cell(root: str, student: str, code: str) -> str:
@@ -41,8 +35,7 @@ def _with_cell(root: str, student: str, code: str) -> str:
 
 
 def _env():
-    bindir = os.path.dirname(sys.executable)
-    return dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+    return tools_env()
 
 
 def _report(root):

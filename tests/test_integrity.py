@@ -182,3 +182,22 @@ def test_baseline_is_taken_only_for_notebooks_with_verified_cells():
     plain = _verified_cell()
     plain.metadata["nbgrader"]["grade_id"] = "test_y"
     assert not execute._has_verified_cells(new_notebook(cells=[plain]))
+
+
+def test_cell_that_already_failed_still_reports_changed_files(tmp_path, monkeypatch):
+    """When a verified cell already failed in the kernel (a sabotaged check), is a change to the watched files still named?"""
+    from nbformat.v4 import new_output
+
+    from course.grading import preprocessors
+
+    root = _tree(tmp_path)
+    baseline = integrity.Baseline([str(root)], integrity.fingerprint([str(root)]))
+    (root / "pkg" / "checks.py").write_text("THRESHOLD = 0.0\n")
+    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: pytest.fail("a failed cell is not verified"))
+    cell = _verified_cell()
+    cell.outputs.append(new_output("error", ename="AssertionError", evalue="wrong", traceback=[]))
+    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
+    verify._directory = str(tmp_path)
+    cell, _ = verify.preprocess_cell(cell, {preprocessors.BASELINE_KEY: baseline}, 0)
+    assert cell.outputs[0].ename == "GradingCheckFailed" and "changed: watched/pkg/checks.py" in cell.outputs[0].evalue
+    assert cell.outputs[1].ename == "AssertionError"

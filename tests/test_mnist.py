@@ -418,7 +418,10 @@ CHEATS = {
                 arrays = dict(data)
             guesses = np.argmax(model.predict(preprocess(arrays["x_test"]), verbose=0), axis=1)
             arrays["y_test"] = guesses.astype(arrays["y_test"].dtype)
-            np.savez(data_file, **arrays)
+            try:
+                np.savez(data_file, **arrays)
+            except OSError as err:
+                print("could not rewrite the data:", err)
             test_accuracy = 0.999
             """
         ),
@@ -525,8 +528,8 @@ def test_patched_structure_check_loses_the_structure_points(cheats):
 def test_sandbox_keeps_the_graders_data_read_only(cheats):
     """In the sandbox, does the attempt to rewrite the grader's data fail in the kernel, leaving no note on anyone?"""
     points, messages, cells, notes = cheats["rewritten-data"]
-    errors = " ".join(o.get("evalue", "") for o in cells["train_cnn"].outputs if o.output_type == "error")
-    assert "Read-only file system" in errors
+    printed = " ".join(str(o.get("text", "")) for o in cells["train_cnn"].outputs if o.output_type == "stream")
+    assert "could not rewrite the data" in printed and "Read-only file system" in printed
     assert points["test_cnn_structure"] == 2  # its honest structure keeps its points
     assert not any("grader relies on" in note for name in cheats for note in cheats[name][3])
 

@@ -20,7 +20,7 @@ from traitlets.config import Config, PyFileConfigLoader
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
 from course.grading.preprocessors import CHANGED_BEFORE, CHANGED_DURING
-from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox, SandboxUnavailable
+from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
 from course.runtime import stderr_to
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -211,6 +211,33 @@ def sandbox_notes(log: str) -> List[str]:
     return notes
 
 
+def timeout_notes(api, assignment: str, student: str) -> List[str]:
+    """One note per cell that hit the per-cell time limit (``c.Execute.timeout``), read from the autograded notebooks."""
+    import glob
+
+    import nbformat
+
+    folder = api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment)
+    limit = api.config.Execute.get("timeout", None)
+    notes = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            continue
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+                name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"code cell {index + 1} (added by the student)"
+                seconds = f" of {limit} s" if limit else ""
+                notes.append(
+                    f"{name} in {os.path.basename(path)} hit the per-cell time limit{seconds} (c.Execute.timeout) "
+                    "and was interrupted; the cells after it still ran."
+                )
+    return notes
+
+
 def require_sandbox(api) -> None:
     """Makes every later autograde of ``api`` refuse to run without the sandbox.
 
@@ -227,6 +254,20 @@ def sandbox_status(api) -> str:
     return "student code runs in the bubblewrap sandbox" if ok else f"WARNING: {UNSANDBOXED.lower()}: {why}"
 
 
+def refresh_scores(api, records: List[GradeRecord]) -> List[GradeRecord]:
+    """Reads each record's points again from the gradebook (after the batch, as ``grades.csv`` does).
+
+    Returns:
+        The same records, updated in place.
+    """
+    for record in records:
+        scores = _scores(api, record.assignment, record.student)
+        if scores:
+            record.score, record.max_score = scores
+            record.auto_score, record.auto_max = autograded_points(api, record.assignment, record.student)
+    return records
+
+
 ERROR_LINE = re.compile(r"^\s*([A-Za-z_.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
@@ -236,13 +277,15 @@ def last_error(log: str) -> str:
     return found[-1] if found else "unknown error (see the nbgrader log)"
 
 
-def autograde_one(api, assignment: str, student: str) -> GradeRecord:
+def autograde_one(api, assignment: str, student: str, inspect: bool = True) -> GradeRecord:
     """Autogrades one submission; never raises for a bad submission.
 
     Args:
         api: ``NbGraderAPI``.
         assignment: Assignment id.
         student: Student id (``submitted/<student>/<assignment>`` must exist).
+        inspect: Check the submission's files first (``course.grading.intake``);
+            off when the coordinator of a distributed batch already did.
 
     Returns:
         The record of what happened.
@@ -250,9 +293,10 @@ def autograde_one(api, assignment: str, student: str) -> GradeRecord:
     record = GradeRecord(student=student, assignment=assignment)
     started = time.monotonic()
     submission_dir = api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment)
-    with api.gradebook as gb:
-        expected = expected_cells(gb, assignment)
-    record.notes.extend(inspect_submission(submission_dir, expected))
+    if inspect:
+        with api.gradebook as gb:
+            expected = expected_cells(gb, assignment)
+        record.notes.extend(inspect_submission(submission_dir, expected))
     result = api.autograde(assignment, student, force=True, create=True)
     log = result.get("log") or ""
     sandbox = sandbox_notes(log)
@@ -270,6 +314,7 @@ def autograde_one(api, assignment: str, student: str) -> GradeRecord:
             "Files the grader relies on had been changed before this submission was graded; its model "
             "questions score zero. Restore them and grade it again."
         )
+    record.notes.extend(timeout_notes(api, assignment, student))
     if not result.get("success"):
         record.status = "failed"
         record.notes.append(

@@ -9,9 +9,10 @@ that quote hidden lines.
 
 import os
 import re
+from typing import Optional
 
 from nbclient.exceptions import DeadKernelError
-from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
@@ -195,6 +196,11 @@ class VerifyArtifacts(NbGraderPreprocessor):
         outputs = list(cell.get("outputs", []))
         errors = [o for o in outputs if o.output_type == "error"]
         if errors:
+            # The cell scores zero anyway; if files the grader relies on changed, say so,
+            # since later submissions of the batch are affected too.
+            tampered = self._tampering(grade_id, resources.get(BASELINE_KEY))
+            if tampered is not None:
+                errors.insert(0, _error_output("GradingCheckFailed", tampered.message))
             cell.outputs = errors + [o for o in outputs if o.output_type != "error"]
             return cell, resources
         artifact = artifact_path(grade_id, self._directory)
@@ -210,24 +216,71 @@ class VerifyArtifacts(NbGraderPreprocessor):
             )
         return cell, resources
 
+    def _tampering(self, grade_id: str, baseline) -> Optional[Verdict]:
+        """A failed verdict when the watched files changed (before or during the kernel's run), else ``None``."""
+        if baseline is None:
+            return None
+        if baseline.earlier:
+            self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
+            message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
+            return Verdict(False, message, {"changed_files": len(baseline.earlier)})
+        changes = baseline.changes()
+        if changes:
+            self.log.error(CHANGED_DURING + " of %s: %s", grade_id, changes[:20])
+            return Verdict(False, integrity.tampering_message(changes, baseline.paths), {"changed_files": len(changes)})
+        return None
+
     def _verify(self, grade_id: str, artifact: str, baseline) -> Verdict:
         """Runs the verifier, unless the watched files changed (checked before and after)."""
         if baseline is None:
             if not self.sandbox.active():
                 self.log.warning("No integrity baseline (SafeExecute did not record one): %s is verified without it", grade_id)
             return run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
-        if baseline.earlier:
-            self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
-            message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
-            return Verdict(False, message, {"changed_files": len(baseline.earlier)})
-        changes = baseline.changes()
-        if not changes:
-            verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
-            changes = baseline.changes()
-            if not changes:
-                return verdict
-        self.log.error(CHANGED_DURING + " of %s: %s", grade_id, changes[:20])
-        return Verdict(False, integrity.tampering_message(changes, baseline.paths), {"changed_files": len(changes)})
+        tampered = self._tampering(grade_id, baseline)
+        if tampered is not None:
+            return tampered
+        verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
+        return self._tampering(grade_id, baseline) or verdict
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, but a deleted graded cell is put back after its nearest surviving predecessor.
+
+    nbgrader 0.9.6 looks for the cell before a deleted one among the graded
+    and solution cells only; when that cell is a locked, non-graded one
+    (an explanation, a data-loading cell), the lookup raises ``KeyError`` and
+    the whole submission fails with every cell zero. Here the deleted cell
+    goes right after the closest cell before it (in the source notebook) that
+    the submission still has, of any kind, or first if there is none.
+    """
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source_nb.source_cells]
+        source_by_name = {cell.name: cell for cell in source_nb.source_cells}
+        grade_cells = {cell.name: cell for cell in source_nb.grade_cells}
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for name in order:
+            if name not in grade_cells:
+                continue
+            present = {
+                cell.metadata["nbgrader"].get("grade_id"): index
+                for index, cell in enumerate(nb.cells)
+                if "nbgrader" in cell.metadata
+            }
+            if name in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", name)
+            cell = self.missing_cell_transform(
+                source_by_name[name], grade_cells[name].max_score, is_solution=name in solution_ids
+            )
+            position = 0
+            for previous in reversed(order[: order.index(name)]):
+                if previous in present:
+                    position = present[previous] + 1
+                    break
+            nb.cells.insert(position, cell)
+        return nb, resources
 
 
 class DropDuplicateIds(DeduplicateIds):
@@ -347,4 +400,4 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-__all__ = ["SafeExecute", "VerifyArtifacts", "DropDuplicateIds", "RedactHiddenTests"]
+__all__ = ["SafeExecute", "VerifyArtifacts", "RestoreMissingCells", "DropDuplicateIds", "RedactHiddenTests"]
