@@ -547,7 +547,7 @@ APPLICATIONS = {
     "review_sentiment": (200, 5, 0.001),
     "code_completion": (2_000, 50, 0.005),
     "book_translation": (3_000, 4_000, 0.15),  # one section per request: a book takes many requests
-    "video_captioning": (1_000_000, 20_000, 0.50),
+    "video_captioning": (1_000_000, 8_000, 0.50),
 }
 
 # %% nbgrader={"grade": false, "grade_id": "q2_newly_viable", "locked": false, "schema_version": 3, "solution": true}
