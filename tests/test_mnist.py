@@ -547,6 +547,8 @@ def test_seed_model_runs_without_channel_axis_but_a_bare_layer_and_an_export_rej
     _, accuracy = model.evaluate(images, labels, verbose=0)
     assert 0.0 <= accuracy <= 1.0
     assert model.predict(images[:2], verbose=0).shape == (2, 10)
+    pipeline = tf.data.Dataset.from_tensor_slices((images.astype(np.float32), labels)).batch(32)
+    assert np.isfinite(model.fit(pipeline, epochs=1, verbose=0).history["loss"][0]), "a tf.data pipeline gets the same help"
 
     with pytest.raises(ValueError, match="expected min_ndim=4, found ndim=3"):
         keras.layers.Conv2D(8, (3, 3))(images[:2])

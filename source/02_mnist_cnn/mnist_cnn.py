@@ -80,9 +80,10 @@ seed_style = x_train[:256] / 255.0  # exactly what the seed code does: no channe
 print("seed-style batch:", seed_style.shape, seed_style.dtype)
 
 # 1. The blog's model, declared for (28, 28, 1) images, trains and evaluates on (n, 28, 28) input.
-blog_model = keras.Sequential(
+# The blog passes input_shape=(28, 28, 1) to its first Conv2D; keras.Input declares the same shape.
+blog_cnn = keras.Sequential(
     [
-        keras.Input(shape=(28, 28, 1)),  # the blog passes input_shape=(28, 28, 1) to Conv2D: the same declaration
+        keras.Input(shape=(28, 28, 1)),
         keras.layers.Conv2D(32, (3, 3), activation="relu"),
         keras.layers.MaxPooling2D((2, 2)),
         keras.layers.Flatten(),
@@ -90,9 +91,9 @@ blog_model = keras.Sequential(
         keras.layers.Dense(10, activation="softmax"),
     ]
 )
-blog_model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-blog_model.fit(seed_style, y_train[:256], epochs=1, batch_size=64, verbose=0)  # four batches
-_, blog_accuracy = blog_model.evaluate(x_test[:256] / 255.0, y_test[:256], verbose=0)
+blog_cnn.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+blog_cnn.fit(seed_style, y_train[:256], epochs=1, batch_size=64, verbose=0)  # four batches
+_, blog_accuracy = blog_cnn.evaluate(x_test[:256] / 255.0, y_test[:256], verbose=0)
 print(f"1. the blog's model trains and evaluates on {seed_style.shape[1:]} images without error "
       f"(accuracy after four batches: {blog_accuracy:.2f})")
 
@@ -104,7 +105,7 @@ except ValueError as err:
 
 # 3. The exported model accepts only its fixed serving signature.
 with tempfile.TemporaryDirectory() as export_dir:
-    blog_model.export(export_dir, verbose=False)
+    blog_cnn.export(export_dir, verbose=False)
     served = tf.saved_model.load(export_dir)
     spec = served.signatures["serving_default"].structured_input_signature[1]
     print("3. the exported model's input signature:", list(spec.values())[0])
