@@ -124,30 +124,65 @@ def test_reference_dataset_passes_and_wrong_pipelines_fail():
             bert.check_make_dataset(wrong)
 
 
-def test_reference_optimizer_passes_and_wrong_schedules_fail():
-    """Does check_make_optimizer accept warm-up + decay and reject a fixed rate, no warm-up, no decay, a too-large peak?"""
+def _adamw(schedule, weight_decay=0.01):
     import keras
 
-    bert.check_make_optimizer(reference("make_optimizer"))
-    schedules = keras.optimizers.schedules
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
 
-    def fixed(total_steps, peak):
-        return keras.optimizers.Adam(peak)
 
-    def no_warmup(total_steps, peak):
-        return keras.optimizers.AdamW(schedules.CosineDecay(peak, total_steps))
+def _warmup_cosine(total_steps, peak, share=0.1, rounding=int, target=None):
+    import keras
 
-    def no_decay(total_steps, peak):
-        warm = max(1, total_steps // 10)
-        return keras.optimizers.AdamW(schedules.CosineDecay(0.0, total_steps, alpha=1.0, warmup_target=peak, warmup_steps=warm))
+    warm = max(1, rounding(share * total_steps))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, total_steps - warm), warmup_target=target or peak, warmup_steps=warm
+    )
 
-    def too_large(total_steps, peak):
-        warm = max(1, total_steps // 10)
-        return keras.optimizers.AdamW(schedules.CosineDecay(0.0, total_steps - warm, warmup_target=20 * peak, warmup_steps=warm))
 
-    for wrong in (fixed, no_warmup, no_decay, too_large):
-        with pytest.raises(AssertionError):
-            bert.check_make_optimizer(wrong)
+def test_reference_optimizer_passes_also_for_one_step():
+    """Does the reference make_optimizer pass the check, which also asks for total_steps=1 (CosineDecay needs decay_steps >= 1)?"""
+    make_optimizer = reference("make_optimizer")
+    bert.check_make_optimizer(make_optimizer)
+    one = make_optimizer(1, 5e-5)
+    assert np.isfinite(float(one._learning_rate(0))) and np.isfinite(float(one._learning_rate(1)))
+
+
+@pytest.mark.parametrize("rounding", [int, round, np.ceil])
+def test_optimizer_check_accepts_every_rounding_of_ten_percent(rounding):
+    """Is a 10% warm-up accepted however the student rounds it, also for a step count that is not a multiple of 10?"""
+    for total in (200, 205):
+        bert.check_make_optimizer(lambda steps, peak: _adamw(_warmup_cosine(steps, peak, rounding=lambda v: int(rounding(v)))), total_steps=total)
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda steps, peak: __import__("keras").optimizers.Adam(_warmup_cosine(steps, peak)), "AdamW"),
+        (lambda steps, peak: _adamw(_warmup_cosine(steps, peak), weight_decay=0.004), "weight_decay=0.01"),
+        (lambda steps, peak: _adamw(peak), "schedule"),
+        (lambda steps, peak: _adamw(__import__("keras").optimizers.schedules.CosineDecay(peak, steps)), "start at 0"),
+        (lambda steps, peak: _adamw(_warmup_cosine(steps, peak, share=0.2)), "10% of total_steps"),
+        (lambda steps, peak: _adamw(_warmup_cosine(steps, peak, share=0.03)), "10% of total_steps"),
+        (lambda steps, peak: _adamw(_warmup_cosine(steps, peak, target=20 * peak)), "never exceed"),
+        (
+            lambda steps, peak: _adamw(
+                __import__("keras").optimizers.schedules.CosineDecay(0.0, steps, alpha=1.0, warmup_target=peak, warmup_steps=max(1, steps // 10))
+            ),
+            "decay",
+        ),
+        (
+            lambda steps, peak: _adamw(
+                __import__("keras").optimizers.schedules.CosineDecay(0.0, steps - max(1, int(0.1 * steps)), warmup_target=peak, warmup_steps=max(1, int(0.1 * steps)))
+            ),
+            "total_steps=1",
+        ),
+    ],
+)
+def test_optimizer_check_names_what_differs_from_the_task(wrong, words):
+    """Does check_make_optimizer reject Adam, another weight decay, a fixed rate, no warm-up, a 20% or 3% warm-up, a too-large peak, no decay, and a crash at total_steps=1, saying which?"""
+    with pytest.raises(AssertionError) as info:
+        bert.check_make_optimizer(wrong)
+    assert words in str(info.value)
 
 
 def test_reference_mistakes_pass_the_hidden_cases():
@@ -160,12 +195,45 @@ def test_reference_mistakes_pass_the_hidden_cases():
     assert find(p[[1, 4, 5]], y[[1, 4, 5]], 3).dtype == np.int64
 
 
+def _hidden_test(grade_id):
+    """The source of one test cell of the source notebook, hidden tests included."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_mistakes_hidden_test_accepts_any_integer_dtype_and_an_empty_float_array():
+    """Does the hidden test of most_confident_mistakes pass int32 indices and np.array([]) for 'no mistakes'?"""
+    source = _hidden_test("test_most_confident_mistakes").split("### BEGIN HIDDEN TESTS")[1]
+    reference_find = reference("most_confident_mistakes")
+
+    def int32_and_plain_empty(probabilities, labels, k):
+        found = reference_find(probabilities, labels, k).astype(np.int32)
+        return found if found.size else np.array([])
+
+    exec(source, {"np": np, "most_confident_mistakes": int32_and_plain_empty})
+    with pytest.raises(AssertionError):
+        exec(source, {"np": np, "most_confident_mistakes": lambda p, y, k: reference_find(p, y, k).astype(np.float64)[::-1]})
+
+
+def test_split_experiment_raises_what_the_answer_says():
+    """Does unpacking a tf.data.Dataset into two names raise ValueError, as option B and the hidden test of split_error say?"""
+    from course.runtime import import_tensorflow
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "split_error")
+    scope = {"tf": import_tensorflow()}
+    exec(solved_source(cell), scope)
+    assert scope["split_error"] == "ValueError"
+    exec(_hidden_test("test_split_error"), scope)
+
+
 def test_probabilities_check():
-    """Does check_probabilities accept a softmax and reject logits, float64 and wrong shapes?"""
+    """Does check_probabilities accept a softmax in float32 or float64 and reject logits, integers and wrong shapes?"""
     logits = np.array([[1.0, -1.0], [0.2, 0.3]])
     soft = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
     bert.check_probabilities(soft, soft)
-    for wrong in (logits.astype(np.float32), soft.astype(np.float64), soft[:1], soft[:, ::-1].copy()):
+    bert.check_probabilities(soft.astype(np.float64), soft)
+    for wrong in (logits.astype(np.float32), np.round(soft).astype(np.int64), soft[:1], soft[:, ::-1].copy()):
         with pytest.raises(AssertionError):
             bert.check_probabilities(wrong, soft)
 

@@ -12,6 +12,7 @@ from course.checks.answers import (
     check_choices,
     check_mapping,
     check_number,
+    check_text,
     check_true_false,
     describe,
     expect_array,
@@ -20,6 +21,9 @@ from course.checks.answers import (
     expect_mapping,
     expect_number,
     expect_true_false,
+    score_choices,
+    score_mapping,
+    score_numbers,
 )
 
 
@@ -225,3 +229,86 @@ def test_check_cases_catches_a_function_that_modifies_its_input():
 def test_check_cases_passes_keyword_arguments_and_single_arguments():
     """Are a dict of keyword arguments and a bare single argument both accepted as args?"""
     check_cases(lambda a, b=1: a + b, [({"a": 1, "b": 2}, 3), (5, 6)], "f")
+
+
+def test_check_cases_can_accept_any_integer_dtype_and_empty_results():
+    """With any_integer_dtype, do int32 indices and an empty float array pass where int64 indices are expected?"""
+    expected = np.array([3, 0], dtype=np.int64)
+    check_cases(lambda: np.array([3, 0], dtype=np.int32), [((), expected)], "f", any_integer_dtype=True)
+    check_cases(lambda: np.array([]), [((), np.array([], dtype=np.int64))], "f", any_integer_dtype=True)
+    assert "should hold integers" in _message(
+        check_cases, lambda: np.array([3.0, 0.0]), [((), expected)], "f", any_integer_dtype=True
+    )
+    assert "has wrong values" in _message(
+        check_cases, lambda: np.array([0, 3], dtype=np.int32), [((), expected)], "f", any_integer_dtype=True
+    )
+    assert "has shape (1,)" in _message(check_cases, lambda: np.array([3]), [((), expected)], "f", any_integer_dtype=True)
+    assert "has dtype int32" in _message(check_cases, lambda: np.array([3, 0], dtype=np.int32), [((), expected)], "f")
+
+
+def test_check_text_ignores_spaces_and_case_only():
+    """Is ' valueerror ' read as 'ValueError', and a wrong name or a non-string failed without the answer?"""
+    check_text(" valueerror ", "ValueError", "split_error")
+    assert _message(check_text, "TypeError", "ValueError", "split_error") == "split_error is not correct."
+    assert _message(check_text, None, "ValueError", "split_error") == "split_error must be a string; it is None."
+
+
+TRAITS = {"A": "x", "B": "y", "C": "z", "D": "x"}
+
+
+def test_score_mapping_gives_a_share_per_right_item(capsys):
+    """Does each right item earn points / items, full marks stay full, and the message never name the right option?"""
+    assert score_mapping(dict(TRAITS), TRAITS, "xyz", "q", points=2) == 2.0
+    assert capsys.readouterr().out == ""
+    one_wrong = {**TRAITS, "C": "x"}
+    assert score_mapping(one_wrong, TRAITS, "xyz", "q", points=2) == 1.5
+    out = capsys.readouterr().out
+    assert out == "q: 3 of 4 items right, 1.5 of 2 points.\n" and "'z'" not in out
+    assert type(score_mapping(one_wrong, TRAITS, "xyz", "q", points=2)) is float, "nbgrader reads a plain float"
+
+
+def test_score_mapping_fails_on_a_wrong_form_or_nothing_right():
+    """Is a wrong form (not a dict, a missing item) or an answer with no right item a failure, not a score?"""
+    assert "must be a dict" in _message(score_mapping, "x", TRAITS, "xyz", "q", points=2)
+    assert "has no answer for 'D'" in _message(score_mapping, {"A": "x", "B": "y", "C": "z"}, TRAITS, "xyz", "q", points=2)
+    all_wrong = {"A": "y", "B": "z", "C": "x", "D": "z"}
+    assert _message(score_mapping, all_wrong, TRAITS, "xyz", "q", points=2) == "q is not correct: none of its 4 items is right."
+
+
+def test_score_mapping_with_bool_options():
+    """Are True/False statements scored per statement (one of five wrong: 0.8 of 1 point)?"""
+    expected = {"A": True, "B": False, "C": True, "D": True, "E": False}
+    assert score_mapping({**expected, "E": True}, expected, [True, False], "q5", points=1) == 0.8
+    assert score_mapping({**expected, "B": np.bool_(False)}, expected, [True, False], "q5", points=1) == 1.0
+
+
+def test_score_choices_rewards_hits_and_charges_false_alarms(capsys):
+    """Does each correct option earn points / k and each wrong one cost as much, so choosing everything is not full marks?"""
+    options, right = list("ABCDEFG"), ["A", "B", "C", "D"]
+    assert score_choices({"A", "B", "C", "D"}, right, options, "q", points=2) == 2.0
+    assert score_choices({"A", "B", "C"}, right, options, "q", points=2) == 1.5
+    assert score_choices({"A", "B", "C", "D", "E"}, right, options, "q", points=2) == 1.5
+    assert score_choices(set(options), right, options, "q", points=2) == 0.5
+    out = capsys.readouterr().out
+    assert "3 of the 4 correct options chosen, 0 wrong option(s) chosen; 1.5 of 2 points" in out
+    assert "4 of the 4 correct options chosen, 3 wrong option(s) chosen; 0.5 of 2 points" in out
+    assert "is not correct" in _message(score_choices, set(), right, options, "q", points=2)
+    assert "is not correct" in _message(score_choices, {"A", "E"}, right, options, "q", points=2)
+    assert "must be a set of options" in _message(score_choices, "A", right, options, "q", points=2)
+
+
+def test_score_numbers_scores_each_number_on_its_own(capsys):
+    """Does each right number earn its share, a missing one cost only its own, and the message name what is wrong?"""
+    assert score_numbers([(1.0, 1.0, "a"), (2, 2.0, "b")], points=1) == 1.0
+    assert score_numbers([(1.0, 1.0, "a"), (None, 2.0, "b"), (3.0, 3.0, "c"), (5.0, 4.0, "d")], points=2) == 1.0
+    out = capsys.readouterr().out
+    assert "b should be a number but is None" in out and "d has a wrong value" in out and "4.0" not in out
+    assert _message(score_numbers, [(0.0, 1.0, "a")], points=1) == "a has a wrong value."
+
+
+def test_score_numbers_tolerance_accepts_rounded_break_even_points():
+    """With abs_tol=1, do the unrounded N*, its ceil, its floor and int() all earn full marks?"""
+    n_star = 434782.60869565216
+    for answer in (n_star, math.ceil(n_star), math.floor(n_star), int(n_star), round(n_star), np.int64(434783)):
+        assert score_numbers([(answer, n_star, "n")], points=1, abs_tol=1.0) == 1.0
+    assert "has a wrong value" in _message(score_numbers, [(n_star + 2, n_star, "n")], points=1, abs_tol=1.0)

@@ -5,11 +5,14 @@ scratch copy of the course with a perfect, an untouched and a partly wrong
 submission, and check the exact points.
 """
 
+import ast
 import glob
+import math
 import os
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from conftest import ROOT, copy_course
@@ -28,10 +31,10 @@ SECTIONS = {
     "q1": (2, 3),
     "q2": (3, 2),
     "q3": (7, 3),
-    "q4": (6, 3),
+    "q4": (5, 4),
     "q5": (5, 3),
 }
-AUTO_MAX, MANUAL_MAX = 35, 16
+AUTO_MAX, MANUAL_MAX = 34, 17
 
 #: test cell -> section, for test cells not named after their section
 TEST_SECTIONS = {
@@ -71,11 +74,22 @@ WRONG_ANSWERS = {
         "    return fixed_monthly_cost / (api_cost_per_request - self_cost_per_request)",
         2,
     ),
-    # the common wrong answer about BERT and GPT (test_q5_objectives, 1 point)
+    # the common wrong answer about BERT and GPT (test_q5_objectives, 1 point), one statement of five wrong
+    # (test_q5_statements: partial credit, 0.2 of 1 point lost)
     "q5_choices": (
         'q5_objectives = {"BERT": "C", "GPT": "D"}\n'
-        'q5_statements = {"A": True, "B": False, "C": True, "D": True, "E": False}',
-        1,
+        'q5_statements = {"A": True, "B": False, "C": True, "D": True, "E": True}',
+        1.2,
+    ),
+    # misses one of the four newly viable applications (test_q2_newly_viable: 0.5 of 2 points lost)
+    "q2_newly_viable": ('q2_newly_viable = {"contract_review", "review_sentiment", "code_completion"}', 0.5),
+    # reads 2.4 as "at least how many requests" and truncates with int(): a reasonable reading, no point lost
+    "break_even_numbers": (
+        "api_per_request_before = workload_cost(1, INPUT_TOKENS, OUTPUT_TOKENS, PRICE_IN_BEFORE, PRICE_OUT_BEFORE)\n"
+        "break_even_before = int(break_even_requests(SELF_HOST_FIXED, SELF_HOST_PER_REQUEST, api_per_request_before))\n"
+        "break_even_after = math.ceil(break_even_requests(SELF_HOST_FIXED, SELF_HOST_PER_REQUEST, "
+        "api_per_request_before * (1 - PRICE_CUT)))",
+        0,
     ),
 }
 
@@ -117,7 +131,7 @@ def test_every_interview_question_has_an_autograded_and_a_written_part():
         auto, manual = SECTIONS[question]
         assert auto > 0 and manual > 0, question
     written = [_meta(c)["grade_id"] for c in _cells() if _meta(c).get("grade") and _meta(c).get("solution")]
-    assert written == ["economics_written", "q1_written", "q2_written", "q3_written", "q4_written", "q5_written"]
+    assert written == ["economics_written", "q1_written", "q2_written", "q3_written", "q4_reason", "q4_written", "q5_written"]
 
 
 def test_every_written_answer_follows_a_task_cell_with_a_mark_scheme():
@@ -213,7 +227,7 @@ def _feedback(root: str, student: str) -> str:
 
 @pytest.mark.slow
 def test_reference_earns_every_autograded_point_quickly(graded):
-    """Does the reference solution earn all 35 autograded points, with 16 left to manual grading, in under a minute?"""
+    """Does the reference solution earn all 34 autograded points, with 17 left to manual grading, in under a minute?"""
     root, records = graded
     r = records["perfect"]
     assert (r.status, r.auto_score, r.auto_max, r.max_score) == ("graded", AUTO_MAX, AUTO_MAX, AUTO_MAX + MANUAL_MAX)
@@ -230,12 +244,12 @@ def test_untouched_release_earns_zero_without_errors(graded):
 
 @pytest.mark.slow
 def test_partly_wrong_submission_gets_exactly_the_points_of_its_right_answers(graded):
-    """Does a submission with five specific wrong answers lose exactly their points, and only theirs?"""
+    """Does a submission with specific wrong answers lose exactly their points (partial credit included), and only theirs?"""
     root, records = graded
     r = records["wrong"]
     lost = sum(points for _, points in WRONG_ANSWERS.values())
     assert r.status == "graded" and r.notes == []
-    assert r.auto_score == AUTO_MAX - lost == 26
+    assert math.isclose(r.auto_score, AUTO_MAX - lost) and math.isclose(lost, 9.7)
 
 
 @pytest.mark.slow
@@ -248,6 +262,8 @@ def test_wrong_answers_get_clear_messages_in_the_feedback(graded):
     assert "magnitude_prune returns a wrong result for a 3x4 matrix at 50%" in text
     assert "break_even_requests raised ZeroDivisionError" in text
     assert "q5_objectives is not correct: some items are matched with the wrong option." in text
+    assert "q5_statements: 4 of 5 items right, 0.8 of 1 points." in text
+    assert "q2_newly_viable: 3 of the 4 correct options chosen, 0 wrong option(s) chosen; 1.5 of 2 points." in text
     assert "most recent call last" not in text and "check_cases(" not in text
 
 
@@ -260,3 +276,100 @@ def test_feedback_shows_no_rubric_or_hidden_test(graded):
         text = _feedback(root, student)
         assert sorted(line for line in secrets if line in text) == [], student
         assert "MARK SCHEME" not in text and "HIDDEN TESTS" not in text and "评分标准（共" not in text
+
+
+# ------------------------------------------------------------- partial credit and corrections, in-process
+
+
+@pytest.fixture(scope="module")
+def reference_kernel():
+    """The namespace of a perfect student's kernel: every code cell of the source notebook run in order."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace = {}
+    for cell in _cells():
+        if cell.cell_type == "code":
+            exec(compile(cell.source, _meta(cell).get("grade_id", "cell"), "exec"), namespace)
+    return namespace
+
+
+def _run_test_cell(grade_id, namespace, **answers):
+    """Runs one test cell (hidden tests included) like a kernel; returns its last expression's value, as nbgrader reads it."""
+    cell = next(c for c in _cells() if _meta(c).get("grade_id") == grade_id)
+    scope = {**namespace, **answers}
+    tree = ast.parse(cell.source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, grade_id, "exec"), scope)
+    return eval(compile(ast.Expression(last.value), grade_id, "eval"), scope) if last else None
+
+
+PARTIAL_CREDIT_CELLS = ["test_q1_traits", "test_price_cut_numbers", "test_break_even_numbers", "test_q2_newly_viable", "test_q5_statements"]
+
+
+@pytest.mark.parametrize("grade_id", PARTIAL_CREDIT_CELLS)
+def test_partial_credit_cells_give_the_reference_full_points(reference_kernel, grade_id):
+    """Does each multi-item test cell end with the cell's full points (a plain float) for the reference answers?"""
+    points = next(_meta(c)["points"] for c in _cells() if _meta(c).get("grade_id") == grade_id)
+    score = _run_test_cell(grade_id, reference_kernel)
+    assert type(score) is float and score == points
+
+
+@pytest.mark.parametrize(
+    "grade_id, answers, expected",
+    [
+        ("test_q1_traits", {"q1_traits": {"A": "advantage", "B": "disadvantage", "C": "advantage", "D": "advantage",
+                                          "E": "disadvantage", "F": "neither", "G": "advantage", "H": "disadvantage"}}, 1.75),
+        ("test_price_cut_numbers", {"margin_after": 0.5}, 1.5),
+        ("test_price_cut_numbers", {"cost_after": 14400.0 * 0.5, "margin_after": 0.5}, 1.0),
+        ("test_break_even_numbers", {"break_even_before": 434782, "break_even_after": 50_000_001}, 1.0),
+        ("test_break_even_numbers", {"break_even_before": 434783, "break_even_after": 1.0}, 0.5),
+        ("test_q2_newly_viable", {"q2_newly_viable": {"contract_review", "review_sentiment", "code_completion", "book_translation", "video_captioning"}}, 1.5),
+        ("test_q5_statements", {"q5_statements": {"A": True, "B": True, "C": True, "D": True, "E": False}}, 0.8),
+    ],
+)
+def test_partial_credit_is_given_per_item(reference_kernel, grade_id, answers, expected):
+    """Does one wrong item cost only its own share of the cell's points (and a rounded break-even point nothing)?"""
+    assert _run_test_cell(grade_id, reference_kernel, **answers) == expected
+
+
+@pytest.mark.parametrize(
+    "grade_id, answers",
+    [
+        ("test_q1_traits", {"q1_traits": {k: "neither" if k in "ABDEGH" else "advantage" for k in "ABCDEFGH"}}),
+        ("test_q2_newly_viable", {"q2_newly_viable": set()}),
+        ("test_q5_statements", {"q5_statements": {k: not v for k, v in {"A": True, "B": False, "C": True, "D": True, "E": False}.items()}}),
+        ("test_price_cut_numbers", {"cost_before": 1.0, "cost_after": 1.0, "margin_before": 0.0, "margin_after": 0.0}),
+    ],
+)
+def test_nothing_right_fails_the_cell(reference_kernel, grade_id, answers):
+    """Does an answer with no right item fail (zero points) with a message instead of scoring?"""
+    with pytest.raises(AssertionError):
+        _run_test_cell(grade_id, reference_kernel, **answers)
+
+
+def test_applications_fit_in_one_request(reference_kernel):
+    """Does every application of 2.2 ask for an output one API request can give (at most 8,192 tokens)?"""
+    assert all(t_out <= 8192 for _, t_out, _ in reference_kernel["APPLICATIONS"].values())
+
+
+def test_temperature_flattens_ratios_as_the_notebook_now_teaches(reference_kernel):
+    """Does raising T push the ratio of two class probabilities toward 1, as option B and the intro now say?"""
+    softmax_t = reference_kernel["softmax_t"]
+    logits = np.array([1.0, 2.0, 3.0])
+    ratio = {T: softmax_t(logits, T).max() / softmax_t(logits, T).min() for T in (1.0, 10.0)}
+    assert math.isclose(ratio[1.0], math.e**2) and math.isclose(ratio[10.0], math.e**0.2)
+    text = "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells)
+    assert "相对大小更明显" not in text and "不是变得更明显，而是被压缩了" in text
+    assert "参数越多，需要的训练数据就越少" not in text and "每个参数 20 个 token" in text
+    assert "知识蒸馏" in text and '"模型蒸馏"' in text
+
+
+def test_quantization_demo_shows_the_outlier_cost(reference_kernel):
+    """Is the per-tensor step 6.35x coarser with the 6.35 outlier, and does the max-abs clip never trigger?"""
+    quantize_int8 = reference_kernel["quantize_int8"]
+    x = np.random.default_rng(2).uniform(-1.0, 1.0, size=10_000).astype(np.float32)
+    x[0] = 6.35
+    q, scale = quantize_int8(x)
+    assert math.isclose(scale / (np.abs(x[1:]).max() / 127), 6.35, rel_tol=1e-3)
+    assert np.abs(np.round(x / scale)).max() <= 127, "with max-abs scaling the clip has nothing to cut"

@@ -542,3 +542,62 @@ def test_rewritten_data_is_reported_to_the_instructor(cheats):
     assert points["test_cnn_structure"] == 0 and "changed: mnist.npz" in messages["test_cnn_structure"]
     assert any("changed files the grader relies on" in note for note in notes)
     assert not any("grader relies on" in note for name in cheats if name != "rewritten-data" for note in cheats[name][3])
+
+
+# ------------------------------------------------------------- the seed's missing channel axis
+
+
+def test_seed_model_runs_without_channel_axis_but_a_bare_layer_and_an_export_reject_it(keras, tmp_path):
+    """Does the seed's model (input_shape=(28, 28, 1)) train and evaluate on (n, 28, 28) input, while a bare Conv2D and the exported serving signature reject that input?"""
+    import warnings
+
+    tf = import_tensorflow()
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).integers(0, 256, size=(64, 28, 28)) / 255.0  # what the seed feeds: float64, no channel
+    labels = np.arange(64) % 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras 3 prefers keras.Input over input_shape=
+        model = keras.Sequential(
+            [
+                keras.layers.Conv2D(8, (3, 3), activation="relu", input_shape=(28, 28, 1)),  # as in the seed
+                keras.layers.MaxPooling2D((2, 2)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(images, labels, epochs=1, batch_size=32, verbose=0)  # two batches
+    assert np.isfinite(history.history["loss"][0])
+    _, accuracy = model.evaluate(images, labels, verbose=0)
+    assert 0.0 <= accuracy <= 1.0
+    assert model.predict(images[:2], verbose=0).shape == (2, 10)
+    pipeline = tf.data.Dataset.from_tensor_slices((images.astype(np.float32), labels)).batch(32)
+    assert np.isfinite(model.fit(pipeline, epochs=1, verbose=0).history["loss"][0]), "a tf.data pipeline gets the same help"
+
+    with pytest.raises(ValueError, match="expected min_ndim=4, found ndim=3"):
+        keras.layers.Conv2D(8, (3, 3))(images[:2])
+
+    model.export(str(tmp_path / "export"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "export"))
+    spec = served.signatures["serving_default"].structured_input_signature[1]
+    assert [tuple(s.shape) for s in spec.values()] == [(None, 28, 28, 1)]
+    assert tuple(served.serve(tf.constant(images[:2, ..., np.newaxis], tf.float32)).shape) == (2, 10)
+    with pytest.raises(TypeError, match="Can not cast"):
+        served.serve(tf.constant(images[:2], tf.float32))
+
+
+def test_setup_and_mnist_tell_the_same_channel_axis_story():
+    """Do 00 and 02 both teach the missing channel axis as a latent bug (runs, then breaks on a bare layer and an export), with no claim that the seed fails?"""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    texts = {}
+    for name in ("00_setup/check_environment.ipynb", "02_mnist_cnn/mnist_cnn.ipynb"):
+        nb = nbformat.read(os.path.join(root, "release", name), as_version=4)
+        texts[name] = "\n".join(c.source for c in nb.cells)
+    for name, text in texts.items():
+        assert "潜伏的 bug" in text and "能运行" in text, name
+        assert "Conv2D" in text and "(None, 28, 28, 1)" in text, name
+        assert "直接运行会因为形状不匹配而报错" not in text and "时直接报错" not in text, name
+        assert "拒绝输入的错误" not in text and "`tf.data` 流水线或导出的模型也不会替你补" not in text, name
+    mnist = texts["02_mnist_cnn/mnist_cnn.ipynb"]
+    assert "对平移不敏感" not in mnist and "平移等变" in mnist
+    assert "用 `model.evaluate` 的结果自评" not in mnist

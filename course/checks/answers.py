@@ -20,6 +20,14 @@ Answer formats used by the notebooks:
 * matching: a dict from the given keys to one option each;
 * numbers: an ``int`` or ``float``;
 * functions: checked on ``(args, expected)`` cases by ``check_cases``.
+
+A third family, ``score_*``, grades a cell of several independent items with
+partial credit: it checks the form like ``expect_*`` (a wrong form still
+fails the whole cell), then returns the points earned as a Python ``float``.
+A hidden test that ends with such a call makes that number the cell's
+``execute_result``, which nbgrader takes as the cell's score
+(``nbgrader.utils.determine_grade``). It prints how many items are right,
+never which answer is expected, and raises when none is.
 """
 
 import copy
@@ -44,7 +52,11 @@ __all__ = [
     "check_true_false",
     "check_mapping",
     "check_number",
+    "check_text",
     "check_cases",
+    "score_mapping",
+    "score_choices",
+    "score_numbers",
     "describe",
 ]
 
@@ -330,7 +342,21 @@ def check_number(answer: Any, expected: float, name: str, rel_tol: float = 1e-6,
     expect(problem is None, f"{name} {problem}.")
 
 
-def _difference(got: Any, expected: Any, rel_tol: float, abs_tol: float, strict_dtype: bool) -> Optional[str]:
+def check_text(answer: Any, expected: str, name: str) -> None:
+    """Checks a short free-text answer such as a class name (spaces and case do not matter).
+
+    Args:
+        answer: The student's answer.
+        expected: The correct text (written in the hidden test).
+        name: The variable's name, for the message.
+    """
+    expect(isinstance(answer, str), f"{name} must be a string; it is {describe(answer)}.")
+    expect(answer.strip().lower() == expected.strip().lower(), f"{name} is not correct.")
+
+
+def _difference(
+    got: Any, expected: Any, rel_tol: float, abs_tol: float, strict_dtype: bool, any_integer_dtype: bool = False
+) -> Optional[str]:
     """Says how ``got`` differs from ``expected`` without quoting ``expected``; ``None`` when it matches.
 
     The sentence continues a subject (``"<name> ..."``).
@@ -340,6 +366,12 @@ def _difference(got: Any, expected: Any, rel_tol: float, abs_tol: float, strict_
             return f"should be a NumPy array but is {describe(got)}"
         if got.shape != expected.shape:
             return f"has shape {got.shape}, which is not the shape it should have"
+        if any_integer_dtype and expected.dtype.kind in "iu":
+            if expected.size == 0:
+                return None  # an empty result means "none", whatever its dtype
+            if got.dtype.kind not in "iu":
+                return f"has dtype {got.dtype}; it should hold integers (any integer dtype)"
+            return None if np.array_equal(got, expected) else "has wrong values"
         exact = expected.dtype.kind in "iub" or strict_dtype
         if exact and got.dtype != expected.dtype:
             return f"has dtype {got.dtype}, which is not the dtype the task asks for"
@@ -373,7 +405,7 @@ def _difference(got: Any, expected: Any, rel_tol: float, abs_tol: float, strict_
         if len(got) != len(expected):
             return f"has {len(got)} items, which is not the number it should have"
         for index, (g, e) in enumerate(zip(got, expected)):
-            problem = _difference(g, e, rel_tol, abs_tol, strict_dtype)
+            problem = _difference(g, e, rel_tol, abs_tol, strict_dtype, any_integer_dtype)
             if problem is not None:
                 return f"has a wrong item at index {index} (it {problem})"
         return None
@@ -387,7 +419,7 @@ def _difference(got: Any, expected: Any, rel_tol: float, abs_tol: float, strict_
         if not same_keys:
             return "has the wrong keys (missing, extra or of the wrong kind)"
         for key, e in expected.items():
-            problem = _difference(got[key], e, rel_tol, abs_tol, strict_dtype)
+            problem = _difference(got[key], e, rel_tol, abs_tol, strict_dtype, any_integer_dtype)
             if problem is not None:
                 return f"has a wrong value for key {key!r} (it {problem})"
         return None
@@ -426,6 +458,7 @@ def check_cases(
     abs_tol: float = 1e-9,
     strict_dtype: bool = False,
     keep_inputs: bool = True,
+    any_integer_dtype: bool = False,
 ) -> None:
     """Runs a student's function on caller-supplied cases and compares the results.
 
@@ -442,6 +475,10 @@ def check_cases(
         strict_dtype: Also require float arrays to have exactly the expected dtype
             (integer and bool arrays always must).
         keep_inputs: Require that the function does not modify its arguments.
+        any_integer_dtype: Accept an integer array of any integer dtype where
+            the expected one is an integer array, and an empty array of any
+            dtype where the expected one is empty (for tasks that ask for
+            "indices" rather than a specific dtype).
     """
     expect(callable(function), f"{name} must be a function.")
     for number, case in enumerate(cases, start=1):
@@ -463,10 +500,113 @@ def check_cases(
                 ) from None
             raise AssertionError(f"{name} should raise {expected.error.__name__}{hint}, but returned normally.")
         got = call(lambda: function(*passed_args, **passed_kwargs), what=name)
-        problem = _difference(got, expected, rel_tol, abs_tol, strict_dtype)
+        problem = _difference(got, expected, rel_tol, abs_tol, strict_dtype, any_integer_dtype)
         expect(problem is None, f"{name} returns a wrong result{hint}: the result {problem} (case {number} of {len(cases)}).")
         if keep_inputs:
             same = all(_unchanged(b, a) for b, a in zip(positional, passed_args)) and all(
                 _unchanged(kwargs[k], passed_kwargs[k]) for k in kwargs
             )
             expect(same, f"{name} must not modify its input{hint}; work on a copy instead.")
+
+
+# --------------------------------------------------------------------------- partial credit
+
+
+def _points(points: float, right: float, total: float) -> float:
+    """The share ``right / total`` of ``points``, as a plain float (what nbgrader reads as a score)."""
+    return float(round(points * max(0.0, right) / total, 4))
+
+
+def _report(name: str, right: int, total: int, earned: float, points: float, what: str) -> float:
+    """Prints the partial score, fails when nothing is right, and returns the points earned."""
+    expect(right > 0, f"{name} is not correct: none of its {total} {what} is right.")
+    if earned < points:
+        print(f"{name}: {right} of {total} {what} right, {earned:g} of {points:g} points.")
+    return earned
+
+
+def score_mapping(answer: Any, expected: dict, options: Iterable, name: str, points: float) -> float:
+    """Scores a matching answer item by item: each correctly matched key earns ``points / len(expected)``.
+
+    Args:
+        answer: The student's dict.
+        expected: The correct mapping (written in the hidden test).
+        options: The values allowed.
+        name: The variable's name, for the message.
+        points: The points of the whole cell.
+
+    Returns:
+        The points earned, a Python float in ``(0, points]``.
+
+    Raises:
+        AssertionError: The answer has the wrong form, or no item is right.
+    """
+    normalised = expect_mapping(answer, list(expected), options, name)
+    right = sum(1 for k, v in expected.items() if normalised[k] == v and type(normalised[k]) is type(v))
+    earned = _points(points, right, len(expected))
+    return _report(name, right, len(expected), earned, points, "items")
+
+
+def score_choices(answer: Any, expected: Iterable, options: Iterable, name: str, points: float) -> float:
+    """Scores a multiple-select answer: each correct option chosen earns a share, each wrong one costs one.
+
+    With ``k`` correct options, a chosen correct option earns ``points / k`` and
+    a chosen wrong option takes ``points / k`` away (never below zero), so
+    choosing every option does not earn full points and choosing none earns none.
+
+    Args:
+        answer: The student's set.
+        expected: The correct options (written in the hidden test).
+        options: All options.
+        name: The variable's name, for the message.
+        points: The points of the whole cell.
+
+    Returns:
+        The points earned, a Python float in ``(0, points]``.
+
+    Raises:
+        AssertionError: The answer has the wrong form, or it earns nothing.
+    """
+    options = _options(options)
+    chosen = expect_choices(answer, options, name)
+    correct = frozenset(_canonical(e, options) for e in expected)
+    hits, false_alarms = len(chosen & correct), len(chosen - correct)
+    earned = _points(points, hits - false_alarms, len(correct))
+    expect(
+        earned > 0,
+        f"{name} is not correct: it misses the correct options or chooses as many wrong ones as right ones.",
+    )
+    if earned < points:
+        print(
+            f"{name}: {hits} of the {len(correct)} correct options chosen, {false_alarms} wrong option(s) chosen; "
+            f"{earned:g} of {points:g} points."
+        )
+    return earned
+
+
+def score_numbers(answers: Sequence[tuple], points: float, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> float:
+    """Scores several numeric answers one by one: each right number earns ``points / len(answers)``.
+
+    Args:
+        answers: ``(answer, expected, name)`` tuples (expected values written in the hidden test).
+        points: The points of the whole cell.
+        rel_tol: Relative tolerance.
+        abs_tol: Absolute tolerance.
+
+    Returns:
+        The points earned, a Python float in ``(0, points]``.
+
+    Raises:
+        AssertionError: No number is right.
+    """
+    problems = []
+    for answer, expected, name in answers:
+        problem = _difference(answer, expected, rel_tol, abs_tol, strict_dtype=False)
+        if problem is not None:
+            problems.append(f"{name} {problem}")
+    right = len(answers) - len(problems)
+    expect(right > 0, "; ".join(problems) + ".")
+    earned = _points(points, right, len(answers))
+    if problems:
+        print("; ".join(problems) + f". {right} of {len(answers)} numbers right, {earned:g} of {points:g} points.")
+    return earned

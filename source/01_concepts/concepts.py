@@ -16,9 +16,9 @@
 # | 题目 1 什么是大模型 | 2 | 3 | 5 |
 # | 题目 2 应用场景 | 3 | 2 | 5 |
 # | 题目 3 模型压缩 | 7 | 3 | 10 |
-# | 题目 4 知识蒸馏 | 6 | 3 | 9 |
+# | 题目 4 知识蒸馏 | 5 | 4 | 9 |
 # | 题目 5 预训练 | 5 | 3 | 8 |
-# | **合计** | **35** | **16** | **51** |
+# | **合计** | **34** | **17** | **51** |
 #
 # **怎样作答**
 #
@@ -28,7 +28,7 @@
 # * 判断：`True` 或 `False`（不要写成字符串）；
 # * 计算题与函数：在 `# YOUR CODE HERE` 处写代码，删掉 `raise NotImplementedError()`。
 #
-# 可见的测试只检查答案的 **形式**（类型、范围），正确性由提交后运行的隐藏测试检查，所以可见测试通过不代表答对。每个测试单元格都是"全对得分、否则 0 分"。这份作业只用 NumPy 和 matplotlib，不需要 TensorFlow，几秒钟就能跑完。
+# 可见的测试只检查答案的 **形式**（类型、范围），正确性由提交后运行的隐藏测试检查，所以可见测试通过不代表答对。大多数测试单元格是"全对得分、否则 0 分"；由几个独立小项组成的题按小项给部分分（1.1 配对、2.2 的应用集合、2.3 的四个数、2.4 的两个数、5.4 判断），题目里写明了每项的分值。答案的形式不对（例如该写字典却写了字符串）时整题 0 分，可见测试会提前告诉你。这份作业只用 NumPy 和 matplotlib，不需要 TensorFlow，几秒钟就能跑完。
 #
 # **操作方法**：从上到下依次运行所有单元格（*Run → Run All Cells*），完成后用 *Validate* 检查。
 
@@ -71,6 +71,8 @@ from course.checks.answers import (
 # | `"int4"`（4 位整数量化） | 0.5 |
 #
 # 本作业里 **1 GB = $10^9$ 字节**（显卡厂商标注显存时常用 GiB = $2^{30}$ 字节，两者差约 7%）。
+#
+# 表中的字节数只算权重本身。实际的 int8 / int4 量化还要为每个张量、每个通道或每组权重存一个 scale（有时还有 zero-point，见题目 3），int4 按 32–128 个权重一组、每组一个 fp16 的 scale 时，平均约 **4.1–4.5 bit / 权重**，而不是正好 4 bit。本作业的计算题只算权重本身。
 #
 # 全参数训练（混合精度 mixed precision + Adam 优化器）时，每个参数大约要 **16 字节**：fp16 权重 2 + fp16 梯度 2 + fp32 主权重（master weights）4 + Adam 的两个动量（$m$ 和 $v$，各 fp32）8（Rajbhandari et al., ZeRO, 2020）。这还没算激活值。
 
@@ -188,7 +190,7 @@ check_number(train_7b_gb, 112.0, "train_7b_gb")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "economics_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 第二部分 降价的经济学（9 分：自动评分 7 分，书面回答 2 分）
 #
-# 2024 年起，国内外多家厂商大幅下调大模型 API 的价格，部分模型降幅超过 90%。博客认为降价有三个作用：**降低成本**（企业以更低的成本用上高性能大模型，门槛降低）、**提高竞争力**（企业能以更有竞争力的价格提供基于大模型的服务）、**促进创新**（更多应用变得可行）。下面用一个简单的成本模型把这三点量化。
+# 2024 年 5 月起，国内外多家厂商大幅下调大模型 API 的价格，部分模型降幅超过 90%：DeepSeek-V2（5 月 6 日发布）每百万 token 输入 1 元、输出 2 元；字节跳动豆包的主力模型（5 月 15 日火山引擎发布会）每百万输入 token 0.8 元；阿里云（5 月 21 日）把通义千问 Qwen-Long 的输入价格降低 97%，到每百万 token 0.5 元，百度同日宣布文心 ERNIE Speed、ERNIE Lite 免费；OpenAI 的 GPT-4o（5 月 13 日）价格是 GPT-4 Turbo 的一半，GPT-4o mini（7 月 18 日）每百万输入 token 0.15 美元，比 GPT-3.5 Turbo 便宜 60% 以上。（来源：各厂商当天的发布公告和价格页。价格随时在变，下面的计算只用示例价格。）博客认为降价有三个作用：**降低成本**（企业以更低的成本用上高性能大模型，门槛降低）、**提高竞争力**（企业能以更有竞争力的价格提供基于大模型的服务）、**促进创新**（更多应用变得可行）。下面用一个简单的成本模型把这三点量化。
 #
 # **API 的成本。** API 按 token 计价，输入（input / prompt）和输出（output / completion）价格不同，通常以"元 / 百万 token"报价。一次请求输入 $t_\text{in}$ 个 token、输出 $t_\text{out}$ 个 token，输入、输出单价分别为 $p_\text{in}$、$p_\text{out}$（元 / 百万 token），则
 #
@@ -289,6 +291,8 @@ check_cases(break_even_requests, [
 #
 # * `cost_before`、`cost_after`：降价前、降价后每月的 API 成本（元）；
 # * `margin_before`、`margin_after`：按 `PRICE_PER_CONVERSATION` 向客户收费时，降价前、降价后的毛利率（0 到 1 之间的小数，例如 0.25 表示 25%）。
+#
+# 每个数 0.5 分，分别判分：一个数算错不影响其他数的分数。
 
 # %% nbgrader={"grade": false, "grade_id": "scenario", "locked": true, "schema_version": 3, "solution": false}
 # A customer-service assistant (the graded scenario of tasks 2.3 and 2.4)
@@ -324,17 +328,15 @@ expect_number(margin_before, "margin_before", high=1)
 expect_number(margin_after, "margin_after", high=1)
 print(f"monthly API cost: {cost_before:,.0f} -> {cost_after:,.0f} yuan; gross margin: {margin_before:.0%} -> {margin_after:.0%}")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_number
-check_number(cost_before, 14400.0, "cost_before")
-check_number(cost_after, 720.0, "cost_after")
-check_number(margin_before, 0.2, "margin_before")
-check_number(margin_after, 0.96, "margin_after")
+from course.checks.answers import score_numbers
+score_numbers([(cost_before, 14400.0, "cost_before"), (cost_after, 720.0, "cost_after"),
+               (margin_before, 0.2, "margin_before"), (margin_after, 0.96, "margin_after")], points=2)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "break_even_numbers_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 2.4 降价让盈亏平衡点移动了多少（1 分）
 #
-# 用 `break_even_requests` 和上面的常数计算 `break_even_before`、`break_even_after`：降价前、降价后，这家公司每月至少要有多少次请求，自建才比用 API 便宜。
+# 用 `break_even_requests` 和上面的常数计算降价前、降价后的盈亏平衡点 $N^*$，赋给 `break_even_before`、`break_even_after`：这家公司每月的请求数超过 $N^*$ 时，自建才比用 API 便宜。直接用函数的结果（不取整的 `float`）即可；如果你把它理解成"至少多少次请求"而取了整（`math.ceil`、`int`、`round` 都可以），也算对：测试允许与 $N^*$ 相差不超过 1 次。每个数 0.5 分。
 
 # %% nbgrader={"grade": false, "grade_id": "break_even_numbers", "locked": false, "schema_version": 3, "solution": true}
 break_even_before = None
@@ -352,9 +354,9 @@ expect_number(break_even_before, "break_even_before", low=0)
 expect_number(break_even_after, "break_even_after", low=0)
 print(f"self-hosting pays off above {break_even_before:,.0f} requests/month before the cut, {break_even_after:,.0f} after")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_number
-check_number(break_even_before, 434782.60869565216, "break_even_before")
-check_number(break_even_after, 50000000.0, "break_even_after")
+from course.checks.answers import score_numbers
+score_numbers([(break_even_before, 434782.60869565216, "break_even_before"),
+               (break_even_after, 50000000.0, "break_even_after")], points=1, abs_tol=1.0)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plot_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -394,15 +396,17 @@ else:
 # %% [markdown] nbgrader={"grade": false, "grade_id": "economics_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
 # ### 2.5 书面回答：降价的三个作用（2 分，人工评分）
 #
-# 用你在 2.3、2.4 算出的数字（不要只复述概念），分别说明降价如何 (1) 降低企业采用大模型的成本和门槛，(2) 提高企业的竞争力，(3) 促进创新；最后指出这个简单成本模型忽略了什么（至少一点）。4–6 句话即可，写在下面的单元格里。
+# 用你在 2.3、2.4 算出的数字（不要只复述概念），分别说明降价如何 (1) 降低企业采用大模型的成本和门槛，(2) 提高企业的竞争力，(3) 促进创新；最后指出这个简单成本模型忽略了什么（至少一点）。4–6 句话即可，写在下面的单元格里。引用你自己算出的数字即可：前面算错了，这里按你的数字推理正确也能得满分。
 #
 # ### BEGIN MARK SCHEME
 # **评分标准（共 2 分，每项 0.5 分）**
 #
-# 1. 降低成本与门槛：引用月成本从约 14,400 元降到约 720 元（降 95%），并指出自建的盈亏平衡点从约 43 万次 / 月升到约 5,000 万次 / 月，所以该公司（每月 30 万次）以及大多数中小企业不必自建 GPU 集群即可使用大模型。只说"更便宜了"而没有数字：0 分。
-# 2. 提高竞争力：毛利率从约 20% 升到约 96%，或者说明可以把成本下降让利给客户、以更低价格吸引客户。
-# 3. 促进创新：单次成本低于单次价值的应用变多，以前不划算的场景（长文档、高频小请求等）变得可行；能联系到题目 2 的计算更好。
-# 4. 模型的局限（任意一点即可）：自建有吞吐 / 容量上限，需要多台 GPU；延迟、数据隐私与合规可能要求私有化部署；API 有限流和价格变动风险；不同模型的质量不同；token 数只是估计；未计入工程人力等。
+# 数字按"跟随（follow-through）"原则评分：参考值是月成本约 14,400 → 720 元、盈亏平衡点约 43 万 → 5,000 万次 / 月、毛利率约 20% → 96%；学生引用的是自己在 2.3、2.4 算出的数字时，即使与参考值不同，只要这里的推理与这些数字一致，就不因数字再扣分（算错已经在 2.3、2.4 扣过分）。
+#
+# 1. 降低成本与门槛（0.5 分）：引用降价前后的月成本，并用盈亏平衡点说明该公司（每月 30 万次）以及大多数中小企业不必自建 GPU 集群即可使用大模型。只引用了月成本、没有用盈亏平衡点说明门槛（或反过来）：0.25 分。只说"更便宜了"而没有数字：0 分。
+# 2. 提高竞争力（0.5 分）：引用降价前后的毛利率，或者用数字说明可以把成本下降让利给客户、以更低价格吸引客户。有道理但没有数字：0.25 分。
+# 3. 促进创新（0.5 分）：说明单次成本降到低于单次价值后，原本不划算的应用变得可行，并举出至少一个例子（长文档、高频小请求等，或者直接用题目 2.2 里找到的应用：举例即可，不要求引用 2.2）。只有机制没有例子，或只有例子没有机制：0.25 分；只说"促进创新"：0 分。
+# 4. 模型的局限（0.5 分，任意一点即可）：自建有吞吐 / 容量上限，需要多台 GPU；延迟、数据隐私与合规可能要求私有化部署；API 有限流和价格变动风险；不同模型的质量不同；token 数只是估计；未计入工程人力等。
 # ### END MARK SCHEME
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "economics_written", "locked": false, "points": 2, "schema_version": 3, "solution": true}
@@ -420,16 +424,17 @@ else:
 #
 # * **优势**：更强的表示能力、更高的准确率、更好的泛化能力（包括在分布外数据上）；能做少样本 / 零样本学习（few-shot / zero-shot，in-context learning）；一个模型通过提示（prompt）或少量微调（fine-tuning）就能服务多种任务。
 # * **劣势**：更高的计算成本（训练和推理都贵，推理延迟更高）；更大的存储和显存需求（第一部分算过：7B 模型的 fp16 权重约 14 GB）；更长的训练时间和更高的能耗；还会一本正经地编造事实（hallucination），可解释性差。
+# * **数据也要跟着变多**：更大的模型每个训练样本学到的更多（sample efficiency 更高，Kaplan et al., 2020），但这不等于"参数越多，需要的数据越少"。按 compute-optimal 的缩放规律（Chinchilla，Hoffmann et al., 2022），给定计算预算时，参数量和训练 token 数应该大致同比例增长，约 **每个参数 20 个 token**：700 亿参数的 Chinchilla 用了 1.4 万亿 token。
 #
 # 所以在延迟敏感、数据量小、任务单一或要部署到手机 / 边缘设备的场景，小模型（或压缩后的模型，见题目 3）往往更合适。
 #
 # ### 1.1 配对（2 分）
 #
-# 判断下面每句话描述的是大模型相对小模型的 **优势**（`"advantage"`）、**劣势**（`"disadvantage"`），还是 **都不是**（`"neither"`，这句话本身就不对）。把答案写成字典 `q1_traits`，键是 `"A"`–`"H"`。
+# 判断下面每句话描述的是大模型相对小模型的 **优势**（`"advantage"`）、**劣势**（`"disadvantage"`），还是 **都不是**（`"neither"`，这句话本身就不对）。把答案写成字典 `q1_traits`，键是 `"A"`–`"H"`。每项 0.25 分，分别判分。
 #
 # * A. 只给几个示例（few-shot）甚至不给示例，就能完成没专门训练过的新任务。
 # * B. 推理时每个 token 的计算量和参数量成正比，所以延迟和每次请求的成本更高。
-# * C. 参数越多，需要的训练数据就越少。
+# * C. 按 compute-optimal 的缩放规律（Chinchilla），参数量增大时，最优的训练 token 数应该减少。
 # * D. 在分布外（out-of-distribution）的数据上通常泛化得更好。
 # * E. 权重动辄十几到几百 GB，难以部署在手机或边缘设备上。
 # * F. 参数足够多以后，模型就不会再产生事实错误（hallucination）。
@@ -456,8 +461,8 @@ q1_traits = {
 """Does q1_traits map each statement A-H to advantage, disadvantage or neither?"""
 expect_mapping(q1_traits, "ABCDEFGH", ["advantage", "disadvantage", "neither"], "q1_traits")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_mapping
-check_mapping(q1_traits, name="q1_traits", options=["advantage", "disadvantage", "neither"],
+from course.checks.answers import score_mapping
+score_mapping(q1_traits, name="q1_traits", options=["advantage", "disadvantage", "neither"], points=2,
               expected={"A": "advantage", "B": "disadvantage", "C": "neither", "D": "advantage",
                         "E": "disadvantage", "F": "neither", "G": "advantage", "H": "disadvantage"})
 ### END HIDDEN TESTS
@@ -465,19 +470,19 @@ check_mapping(q1_traits, name="q1_traits", options=["advantage", "disadvantage",
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q1_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
 # ### 1.2 书面回答（3 分，人工评分）
 #
-# 像在面试中那样回答：什么是大模型？相比小模型，它有哪些优势和劣势？什么情况下你仍然会选择小模型？尽量给出一个量级（数字）来支撑你的说法。
+# 像在面试中那样回答：什么是大模型？相比小模型，它有哪些优势和劣势？什么情况下你仍然会选择小模型？请至少给出一个量级（数字，例如参数量、显存或计算量）来支撑你的说法：没有任何数字的回答拿不到满分。
 #
 # ### BEGIN MARK SCHEME
 # **评分标准（共 3 分）**
 #
 # * 定义（1 分）：参数量巨大（数十亿以上）、结构复杂（通常是 Transformer）、在大规模数据上预训练的神经网络。只说"参数多的模型"：0.5 分。
-# * 优势（1 分）：至少两点，来自"更强的表示能力、更高的准确率、更好的泛化能力"；提到 few-shot / in-context learning 或一个模型多任务可弥补其中一点。
-# * 劣势与取舍（1 分）：至少两点，来自"更高的计算成本、更大的存储 / 显存需求、更长的训练时间"（推理延迟、能耗、幻觉也可）；并说明何时选小模型（延迟、边缘部署、成本、任务简单）。给出量级（如 7B 模型 fp16 约 14 GB）的回答才可得满分。
+# * 优势（1 分）：至少两点，来自"更强的表示能力、更高的准确率、更好的泛化能力"；提到 few-shot / in-context learning 或一个模型多任务可算作其中一点。只给出一点：0.5 分。
+# * 劣势与取舍（1 分）：至少两点劣势，来自"更高的计算成本、更大的存储 / 显存需求、更长的训练时间"（推理延迟、能耗、幻觉也可），0.5 分（只给出一点：0.25 分）；说明何时选小模型（延迟、边缘部署、成本、任务简单）并给出至少一个量级（如 7B 模型 fp16 约 14 GB、GPT-3 有 1750 亿参数），0.5 分（说明了何时选小模型但全文没有任何数字：0.25 分）。题目要求了量级，所以没有数字的回答最多 2.75 分。
 # ### END MARK SCHEME
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q1_written", "locked": false, "points": 3, "schema_version": 3, "solution": true}
 # ### BEGIN SOLUTION
-# 大模型是参数量巨大（通常数十亿以上）、结构复杂（一般是 Transformer）、在海量数据上预训练的神经网络，例如 GPT 系列、BERT、LLaMA。
+# 大模型是参数量巨大（通常数十亿以上）、结构复杂（一般是 Transformer）、在海量数据上预训练的神经网络，例如 GPT-3（1750 亿参数）、LLaMA（70 亿到 650 亿参数）。2018 年的 BERT-base（1.1 亿）和 BERT-large（3.4 亿）当时算大，按今天的标准是中小模型。
 # 优势：表示能力更强，准确率更高，泛化能力更好；能通过 in-context learning 做 few-shot 甚至 zero-shot 任务，一个模型靠提示或少量微调就能覆盖很多任务。
 # 劣势：计算成本高（训练约 6ND FLOPs，推理每个 token 约 2N FLOPs，延迟高）、存储和显存需求大（7B 模型 fp16 权重约 14 GB，全参数训练约 112 GB）、训练时间长、能耗高，还会产生幻觉。
 # 如果任务单一、数据不多、对延迟敏感或要部署到手机等边缘设备，我会选小模型，或者用剪枝、量化、蒸馏压缩后的模型。
@@ -528,6 +533,10 @@ check_mapping(q2_domains, name="q2_domains", options=["nlp", "vision", "speech",
 # 下面的 `APPLICATIONS` 列出七个候选应用：每次请求的输入、输出 token 数，以及每次请求给企业带来的价值（元）。价格用第二部分客服公司的单价（`PRICE_IN_BEFORE`、`PRICE_OUT_BEFORE`，降价 `PRICE_CUT`）。一个应用 **划算** 指每次请求的 API 成本 **严格小于** 它的价值。
 #
 # 把 **降价前不划算、降价后划算** 的应用名放进集合 `q2_newly_viable`（例如 `{"email_drafting"}`）。提示：用 `workload_cost(1, ...)` 算每次请求的成本。
+#
+# 评分：每选对一个应用得 0.5 分，每多选一个不该选的应用扣 0.5 分，最低 0 分（所以把七个全选上拿不到满分）。
+#
+# 注意一次请求能输出的 token 数有上限（API 的 max output tokens 通常是几千到几万），翻译一本书这样的长任务要拆成很多次请求：`book_translation` 的一次请求只翻译一节。
 
 # %% nbgrader={"grade": false, "grade_id": "applications", "locked": true, "schema_version": 3, "solution": false}
 # name: (input tokens, output tokens, value per request in yuan)
@@ -537,8 +546,8 @@ APPLICATIONS = {
     "contract_review": (60_000, 2_000, 0.80),
     "review_sentiment": (200, 5, 0.001),
     "code_completion": (2_000, 50, 0.005),
-    "book_translation": (300_000, 300_000, 5.0),
-    "video_captioning": (1_000_000, 20_000, 0.50),
+    "book_translation": (3_000, 4_000, 0.15),  # one section per request: a book takes many requests
+    "video_captioning": (1_000_000, 8_000, 0.50),
 }
 
 # %% nbgrader={"grade": false, "grade_id": "q2_newly_viable", "locked": false, "schema_version": 3, "solution": true}
@@ -558,8 +567,8 @@ q2_newly_viable = (_viable(PRICE_IN_BEFORE * (1 - PRICE_CUT), PRICE_OUT_BEFORE *
 expect_choices(q2_newly_viable, list(APPLICATIONS), "q2_newly_viable")
 print("newly viable:", sorted(q2_newly_viable))
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_choices
-check_choices(q2_newly_viable, name="q2_newly_viable", options=list(APPLICATIONS),
+from course.checks.answers import score_choices
+score_choices(q2_newly_viable, name="q2_newly_viable", options=list(APPLICATIONS), points=2,
               expected=["contract_review", "review_sentiment", "code_completion", "book_translation"])
 ### END HIDDEN TESTS
 
@@ -588,7 +597,12 @@ check_choices(q2_newly_viable, name="q2_newly_viable", options=list(APPLICATIONS
 # **模型压缩**（model compression）指通过减少模型的参数数量、降低结构复杂度或计算量，使模型在保持较高性能的同时，降低计算成本和存储需求。常见方法：
 #
 # * **剪枝（pruning）**：去掉不重要的权重。最简单的是 **magnitude pruning**：绝对值小的权重贡献小，置为 0（非结构化剪枝 unstructured pruning，需要稀疏计算的支持才能真正加速）；也可以整行、整个通道或注意力头地剪（结构化剪枝 structured pruning，直接变小变快）。剪枝后通常要再微调恢复精度。
-# * **量化（quantization）**：用更少的比特表示权重（和激活值），例如 fp32 → int8，显存和带宽省 4 倍。**对称量化（symmetric quantization）**：$s = \max|x| / 127$，$q = \operatorname{round}(x / s)$ 截断到 $[-127, 127]$ 并存为 int8；反量化（dequantization）$\hat{x} = q \cdot s$。
+# * **量化（quantization）**：用更少的比特表示权重（和激活值），例如 fp32 → int8，显存和带宽省 4 倍。
+#   * **对称量化（symmetric quantization）**：$s = \max|x| / 127$，$q = \operatorname{round}(x / s)$ 截断到 $[-127, 127]$ 并存为 int8；反量化（dequantization）$\hat{x} = q \cdot s$。实数 0 正好对应整数 0。
+#   * **非对称量化（asymmetric / affine quantization）**：用 scale 和 **零点（zero-point）** 把区间 $[x_\min, x_\max]$ 映射到 uint8 的 $[0, 255]$：$s = (x_\max - x_\min) / 255$，$z = \operatorname{round}(-x_\min / s)$，$q = \operatorname{clip}(\operatorname{round}(x / s) + z, 0, 255)$，$\hat{x} = (q - z)\, s$。数据不以 0 为中心时（例如激活函数之后大多为正的激活值）更精确：对称量化有近一半的整数用不上。
+#   * **粒度（granularity）**：整个张量共用一个 scale 是 **per-tensor**；权重矩阵的每个输出通道（每行）各用一个 scale 是 **per-channel**；LLM 的 4 bit 量化常按 32–128 个权重一组（**per-group**）。粒度越细，一个异常值（outlier）影响的范围越小，代价是多存一些 scale。
+#   * **校准（calibration）与截断（clipping）**：范围不一定取 $\max|x|$。用一小批校准数据看数值的分布，把范围截在例如 99.9% 分位数、或使量化误差最小的位置：少数超出范围的值被截断（它们的误差变大），其余的值步长更小（误差变小）。
+#   * **额外开销**：int4 每个权重 0.5 字节，但每组还要存 scale（有时还有 zero-point，通常是 fp16）：每 128 个权重一组约 4.1 bit / 权重，每 32 个一组约 4.5 bit / 权重。
 # * **知识蒸馏（knowledge distillation）**：用大模型（teacher）的输出训练一个小模型（student），见题目 4。
 # * **低秩分解（low-rank factorization）**：把大矩阵 $W \approx AB$ 分解成两个瘦矩阵；以及参数共享（weight sharing）等。
 #
@@ -671,6 +685,8 @@ check_cases(magnitude_prune, [
 # * `scale = max|x| / 127`，Python `float`；如果 `x` 全为 0，`scale = 1.0`（避免除以 0）；
 # * `q = np.round(x / scale)`，截断（clip）到 $[-127, 127]$，转成 `np.int8`，形状与 `x` 相同（不使用 −128，正负范围对称）；
 # * 不要修改传入的 `x`。
+#
+# 说明：scale 取 $\max|x| / 127$ 时，$|x / s| \le 127$ 总是成立，所以这里的 clip 其实不会起作用；当 scale 来自校准、比 $\max|x| / 127$ 小时（见下面 3.5 之后的演示），它才会真正截断。
 
 # %% nbgrader={"grade": false, "grade_id": "quantize_int8", "locked": false, "schema_version": 3, "solution": true}
 def quantize_int8(x):
@@ -761,6 +777,57 @@ except (AssertionError, TypeError, ValueError) as err:
 else:
     print(f"largest error on 10,000 values: {float(np.max(np.abs(x - x_hat))):.5f}; scale / 2 = {scale / 2:.5f}")
     print(f"memory: {x.nbytes:,} bytes in float32 -> {np.asarray(q).nbytes:,} bytes in int8")
+    print(f"step without the outlier: {np.abs(x[1:]).max() / 127:.5f}; with it: {scale:.5f} "
+          f"({scale / (np.abs(x[1:]).max() / 127):.2f}x coarser for every other value)")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "quant_schemes_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 一个 outlier 的代价：per-channel scale、截断与非对称量化（不计分）
+#
+# 上面的 10,000 个数里只有一个是 6.35，其余都在 $(-1, 1)$ 之间。per-tensor 的 scale 由这一个异常值决定：步长 $s = 6.35 / 127 = 0.05$，没有它时约为 $1 / 127 \approx 0.0079$。**一个 outlier 让其余每个值的量化步长都粗了约 6.35 倍**，它们的误差也大了约 6.35 倍。LLM 的权重和激活值里确实有这样的少数大值，这是低比特量化的主要难点之一。
+#
+# 下面的单元格用一个 64 × 256 的权重矩阵（每行是一个输出通道，第 0 行有一个 6.35）比较三种做法：
+#
+# * **per-tensor，$\max|x|$**：所有行的步长都是 0.05；
+# * **per-channel**：每行一个 scale，只有 outlier 所在的第 0 行步长变粗，其余 63 行不受影响（outlier 本身仍然精确）；
+# * **per-tensor，截断在 99.9% 分位数**（校准）：outlier 被截断到约 1，它自己的误差很大，换来其余所有值的小步长。哪种更好取决于 outlier 对模型输出有多重要：LLM 里的大值往往很重要，所以实际方法常把它们单独处理（如 LLM.int8() 用更高的精度保存 outlier 所在的维度）。
+#
+# 最后是非对称 uint8：对一组不以 0 为中心的数（$[-0.5, 3.5]$），zero-point 让 256 个整数都用在数据所在的区间上，步长和误差都只有对称 int8 的约 0.57 倍。
+
+# %% nbgrader={"grade": false, "grade_id": "quant_schemes_demo", "locked": true, "schema_version": 3, "solution": false}
+rng = np.random.default_rng(3)
+w = rng.uniform(-1.0, 1.0, size=(64, 256)).astype(np.float32)  # 64 output channels (rows) of 256 weights
+w[0, 0] = 6.35  # one outlier, in channel 0
+others = np.ones(w.shape, dtype=bool)
+others[0, 0] = False  # every weight but the outlier
+
+
+def fake_quantize(values, max_abs):
+    """Symmetric int8 quantization of values with range max_abs (a number, or one per row), then dequantization."""
+    step = max_abs / 127
+    return np.clip(np.round(values / step), -127, 127) * step, step
+
+
+schemes = {
+    "per-tensor, max|x|": np.abs(w).max(),
+    "per-channel, max|x| of each row": np.abs(w).max(axis=1, keepdims=True),
+    "per-tensor, clipped at the 99.9% quantile": np.quantile(np.abs(w), 0.999),
+}
+for name, max_abs in schemes.items():
+    w_hat, step = fake_quantize(w, max_abs)
+    print(f"{name:42s} step of row 1: {np.ravel(step)[-1]:.4f}; mean error of the other weights "
+          f"{np.mean(np.abs(w - w_hat)[others]):.5f}; error on the outlier {abs(w[0, 0] - w_hat[0, 0]):.3f}")
+
+a = rng.uniform(-0.5, 3.5, size=10_000).astype(np.float32)  # not centred on 0
+a_min, a_max = float(a.min()), float(a.max())
+step = (a_max - a_min) / 255
+zero_point = int(np.round(-a_min / step))
+q_u8 = np.clip(np.round(a / step) + zero_point, 0, 255).astype(np.uint8)
+a_hat = (q_u8.astype(np.float32) - zero_point) * step
+sym_hat, sym_step = fake_quantize(a, np.abs(a).max())
+print(f"\nvalues in [{a_min:.2f}, {a_max:.2f}]: symmetric int8 step {sym_step:.4f}, mean error {np.mean(np.abs(a - sym_hat)):.5f}; "
+      f"asymmetric uint8 step {step:.4f} with zero-point {zero_point}, mean error {np.mean(np.abs(a - a_hat)):.5f}")
+for group, extra_bits in ((128, 16), (32, 16)):
+    print(f"int4 in groups of {group} weights with one fp16 scale per group: {4 + extra_bits / group:.3f} bits per weight")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q3_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
 # ### 3.6 书面回答（3 分，人工评分）
@@ -779,21 +846,21 @@ else:
 # ### BEGIN SOLUTION
 # 模型压缩是在尽量保持模型性能的前提下，减少参数数量、结构复杂度或计算量，从而降低推理的计算成本、显存和存储需求，让模型能部署到更便宜的硬件或边缘设备上。
 # 剪枝：把绝对值小、不重要的权重（或整个通道、注意力头）去掉；非结构化剪枝能把大部分权重置 0，但要有稀疏计算支持才真正变快，结构化剪枝直接变小变快，通常都需要再微调。
-# 量化：用低精度表示权重和激活，fp32 → int8 显存和带宽省 4 倍、int4 省 8 倍，对称量化的误差不超过 scale / 2；代价是精度下降，需要校准数据，加速依赖硬件支持的整数运算。
+# 量化：用低精度表示权重和激活，fp32 → int8 显存和带宽省 4 倍；int4 加上每组的 scale 约 4.1–4.5 bit / 权重，约省 7 倍。对称量化的误差不超过 scale / 2，一个 outlier 会让整个张量的步长变粗，所以常用 per-channel / per-group 的 scale、截断校准或非对称（带 zero-point）的量化；代价是精度下降，需要校准数据，加速依赖硬件支持的整数运算。
 # 知识蒸馏：用大模型（teacher）的软标签训练一个小模型（student），小模型可以小很多倍，但需要额外的训练成本。
 # 低秩分解把大矩阵分解成两个小矩阵的乘积，也能减少参数和计算。几种方法可以组合使用，例如先蒸馏再量化。
 # ### END SOLUTION
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4_intro", "locked": true, "schema_version": 3, "solution": false}
-# ## 题目 4：什么是知识蒸馏？它的目的是什么？（9 分：自动评分 6 分，书面回答 3 分）
+# ## 题目 4：什么是知识蒸馏？它的目的是什么？（9 分：自动评分 5 分，书面回答 4 分）
 #
-# **知识蒸馏**（knowledge distillation，Hinton, Vinyals & Dean, 2015）把大模型（teacher）的知识传给小模型（student）：把 teacher 的输出概率作为 **软标签（soft labels / soft targets）**，训练 student 去拟合它们。目的：得到一个小而快、推理成本低、精度接近 teacher 的模型。
+# 博客把这道题叫"模型蒸馏"，标准的术语是 **知识蒸馏**（knowledge distillation，Hinton, Vinyals & Dean, 2015），面试时请用这个名字。它把大模型（teacher）的知识传给小模型（student）：把 teacher 的输出概率作为 **软标签（soft labels / soft targets）**，训练 student 去拟合它们。目的：得到一个小而快、推理成本低、精度接近 teacher 的模型。
 #
 # **温度（temperature）$T$。** 带温度的 softmax 为
 #
 # $$p_i = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)}.$$
 #
-# $T = 1$ 是普通的 softmax；$T > 1$ 让分布更平滑，错误类别之间的相对概率（例如"这张 3 有点像 8"）显露出来，这些信息被称为 dark knowledge，是 one-hot 硬标签（hard labels）里没有的。
+# $T = 1$ 是普通的 softmax；$T > 1$ 让分布更平滑。注意平滑的含义：任意两类的概率之比 $p_i / p_j = \exp\big((z_i - z_j) / T\big)$ 随 $T$ 增大趋向 1，所以类别之间的相对大小 **不是变得更明显，而是被压缩了**（4.1 里 logits $[1, 2, 3]$ 在 $T = 10$ 时是 $[0.30, 0.33, 0.37]$）。温度真正的作用是让错误类别得到不可忽略的概率：$T = 1$ 时它们可能只有 $10^{-4}$，在损失里几乎没有分量；升温后，它们之间的相对顺序（例如"这张 3 有点像 8，不像 1"）才能通过损失传给 student。这些信息被称为 dark knowledge，是 one-hot 硬标签（hard labels）里没有的。
 #
 # **蒸馏损失。** 用同一个 $T$ 计算 teacher 的 $p^{(t)}$ 和 student 的 $p^{(s)}$，损失是 KL 散度（KL divergence）乘以 $T^2$：
 #
@@ -880,16 +947,16 @@ check_cases(distillation_loss, [
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4_choices_intro", "locked": true, "schema_version": 3, "solution": false}
-# ### 4.3 单选：温度的作用（1 分）
+# ### 4.3 单选：温度的作用（0.5 分）
 #
 # 把温度从 $T = 1$ 提高到 $T = 10$，softmax 输出的软标签会怎样？答案写在 `q4_temperature`。
 #
 # * A. 更尖锐：最大的概率更接近 1。
-# * B. 更平滑：各类别的概率更接近，错误类别之间的相对大小更明显。
+# * B. 更平滑：各类别的概率更接近（任意两类的概率之比更接近 1），错误类别得到不可忽略的概率，它们之间的相对顺序因此能进入损失。
 # * C. 不变：softmax 的输出与 $T$ 无关。
 # * D. 概率之和变大。
 #
-# ### 4.4 单选：为什么乘以 $T^2$（1 分）
+# ### 4.4 单选：为什么乘以 $T^2$（0.5 分）
 #
 # 蒸馏损失为什么要乘以 $T^2$？答案写在 `q4_t_squared`。
 #
@@ -897,6 +964,8 @@ check_cases(distillation_loss, [
 # * B. 软目标项对 logits 的梯度大约按 $1/T^2$ 缩小，乘以 $T^2$ 让它和硬标签项的量级相当，改变 $T$ 时不必重新调 $\alpha$。
 # * C. 为了让 KL 散度变得对称。
 # * D. 因为 $T^2$ 等于 student 与 teacher 参数量之比。
+#
+# 选择题猜对的机会是 25%，所以每题只占 0.5 分，另外 1 分给下面 4.5 里的理由（人工评分）。
 
 # %% nbgrader={"grade": false, "grade_id": "q4_choices", "locked": false, "schema_version": 3, "solution": true}
 q4_temperature = None  # one letter, e.g. "A"
@@ -906,7 +975,7 @@ q4_temperature = "B"
 q4_t_squared = "B"
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test_q4_temperature", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_q4_temperature", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}
 """Is q4_temperature one of the letters A-D?"""
 expect_choice(q4_temperature, "ABCD", "q4_temperature")
 ### BEGIN HIDDEN TESTS
@@ -914,7 +983,7 @@ from course.checks.answers import check_choice
 check_choice(q4_temperature, "B", "ABCD", "q4_temperature")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_q4_t_squared", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_q4_t_squared", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}
 """Is q4_t_squared one of the letters A-D?"""
 expect_choice(q4_t_squared, "ABCD", "q4_t_squared")
 ### BEGIN HIDDEN TESTS
@@ -922,8 +991,27 @@ from course.checks.answers import check_choice
 check_choice(q4_t_squared, "B", "ABCD", "q4_t_squared")
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "q4_reason_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
+# ### 4.5 你的理由（1 分，人工评分）
+#
+# 用一两句话分别说明你在 4.3 和 4.4 的选择为什么对：4.3 请用 4.1 里你自己算出的数字（例如 $T = 1$ 和 $T = 10$ 时最大与最小概率之比）；4.4 请说明软目标项的梯度怎样随 $T$ 变化。
+#
+# ### BEGIN MARK SCHEME
+# **评分标准（共 1 分，每问 0.5 分）**
+#
+# * 4.3（0.5 分）：指出升温后概率之比 $p_i / p_j = \exp((z_i - z_j) / T)$ 趋向 1（分布变平、相对大小被压缩），而错误类别的概率变得不可忽略，使它们的相对顺序进入损失；并用数字支撑（例如 logits $[1, 2, 3]$：$T = 1$ 时最大 / 最小之比约 7.4，$T = 10$ 时约 1.22）。机制对但没有数字：0.25 分。说"错误类别之间的差别变得更明显"：0 分（这是错的）。
+# * 4.4（0.5 分）：软目标项对 student logits 的梯度是 $(p^{(s)}_i - p^{(t)}_i) / T$，$T$ 较大时约为 $(z^{(s)}_i - z^{(t)}_i) / (N T^2)$，即按 $1/T^2$ 缩小；乘以 $T^2$ 使它与硬标签项的量级相当，改 $T$ 时不必重调 $\alpha$。只说"为了平衡两项损失"而没有 $1/T^2$：0.25 分。
+# * 选择题选错、但理由里的推理正确并与正确选项一致时，理由照常给分。
+# ### END MARK SCHEME
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "q4_reason", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# 4.3：logits [1, 2, 3] 在 T = 1 时概率是 [0.09, 0.24, 0.67]，最大与最小之比约 7.4；T = 10 时是 [0.30, 0.33, 0.37]，比值只有约 1.22。升温把所有概率之比 exp((z_i − z_j)/T) 压向 1，分布变平；好处是错误类别的概率不再接近 0，它们之间谁更像正确答案（dark knowledge）才能在损失里体现出来。
+# 4.4：软目标项对 student 第 i 个 logit 的梯度是 (p_s,i − p_t,i)/T，T 大时约为 (z_s,i − z_t,i)/(N T²)，按 1/T² 缩小；乘以 T² 把它拉回和硬标签交叉熵相当的量级，换 T 时不用重新调 α。
+# ### END SOLUTION
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
-# ### 4.5 书面回答（3 分，人工评分）
+# ### 4.6 书面回答（3 分，人工评分）
 #
 # 什么是知识蒸馏？它的目的是什么？请解释软标签（soft labels）和温度（temperature）分别起什么作用。
 #
@@ -932,7 +1020,7 @@ check_choice(q4_t_squared, "B", "ABCD", "q4_t_squared")
 #
 # * 定义（1 分）：把大模型（teacher）的知识传给小模型（student）的方法；student 以 teacher 的输出作为软标签进行训练（博客的参考答案）。
 # * 目的（1 分）：训练一个小模型来近似大模型，降低推理的计算成本、延迟和显存，便于部署，同时尽量保持精度。只说"压缩模型"：0.5 分。
-# * 软标签与温度（1 分）：软标签包含类别之间的相似关系（dark knowledge），比 one-hot 硬标签信息更多（0.5 分）；温度 T > 1 让分布更平滑、放大这些信息，损失常为 T² 缩放的 KL 散度并与硬标签交叉熵加权组合（0.5 分）。
+# * 软标签与温度（1 分）：软标签包含类别之间的相似关系（dark knowledge），比 one-hot 硬标签信息更多（0.5 分）；温度 T > 1 让分布更平滑，使错误类别得到不可忽略的概率、它们的相对顺序能进入损失，损失常为 T² 缩放的 KL 散度并与硬标签交叉熵加权组合（0.5 分；说"温度让错误类别之间的差别更明显"的，这半分只给 0.25 分）。
 # ### END MARK SCHEME
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q4_written", "locked": false, "points": 3, "schema_version": 3, "solution": true}
@@ -940,7 +1028,7 @@ check_choice(q4_t_squared, "B", "ABCD", "q4_t_squared")
 # 知识蒸馏是把大模型（teacher）学到的知识迁移到小模型（student）的方法：先训练好 teacher，再让 student 去拟合 teacher 的输出概率分布（软标签），通常同时也拟合真实的硬标签。
 # 目的是得到一个参数少、推理快、显存占用小、精度接近 teacher 的模型，降低部署和推理成本，例如把大模型的能力放到手机或高并发的线上服务里。
 # 软标签不只告诉 student 正确答案，还告诉它错误类别之间的相对可能性（例如这张 3 更像 8 而不像 1），这些 dark knowledge 让 student 学得更快、泛化更好。
-# 温度 T 控制软标签的平滑程度：T 越大分布越平，小概率之间的差别越容易被学到；蒸馏损失是 teacher 与 student 在同一温度下的 KL 散度乘以 T²，乘 T² 是为了抵消梯度按 1/T² 缩小，和硬标签的交叉熵按 α 加权组合。
+# 温度 T 控制软标签的平滑程度：T 越大分布越平，错误类别的概率不再接近 0，它们之间的相对顺序才能被 student 学到（概率之比本身是被压缩的）；蒸馏损失是 teacher 与 student 在同一温度下的 KL 散度乘以 T²，乘 T² 是为了抵消梯度按 1/T² 缩小，和硬标签的交叉熵按 α 加权组合。
 # ### END SOLUTION
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q5_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -1040,7 +1128,7 @@ check_cases(clm_example, [
 #
 # ### 5.4 判断（1 分）
 #
-# 判断下面每句话是否正确，写成字典 `q5_statements`（键为 `"A"`–`"E"`，值为 `True` 或 `False`）：
+# 判断下面每句话是否正确，写成字典 `q5_statements`（键为 `"A"`–`"E"`，值为 `True` 或 `False`）。每句 0.2 分，分别判分：
 #
 # * A. BERT 和 GPT 的预训练都使用无标注文本，属于自监督学习。
 # * B. GPT 的预训练需要人工标注的任务数据，所以叫"基于任务的预训练"。
@@ -1068,8 +1156,8 @@ check_mapping(q5_objectives, {"BERT": "A", "GPT": "B"}, list("ABCD"), "q5_object
 """Does q5_statements give True or False for each statement A-E?"""
 expect_mapping(q5_statements, "ABCDE", [True, False], "q5_statements")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_mapping
-check_mapping(q5_statements, {"A": True, "B": False, "C": True, "D": True, "E": False}, [True, False], "q5_statements")
+from course.checks.answers import score_mapping
+score_mapping(q5_statements, {"A": True, "B": False, "C": True, "D": True, "E": False}, [True, False], "q5_statements", points=1)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q5_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
@@ -1082,13 +1170,13 @@ check_mapping(q5_statements, {"A": True, "B": False, "C": True, "D": True, "E": 
 #
 # * 定义（1 分）：在大规模（通常无标注）数据上先训练模型，使其获得通用的先验知识，再针对具体任务微调或提示（博客参考答案的第一句是对的）。提到自监督更好。
 # * 方法（1 分）：正确说明 MLM（BERT：mask 约 15% 的 token 并预测原 token，双向 encoder）和自回归 / causal LM（GPT：预测下一个 token，单向 decoder + causal mask），各 0.5 分。**若按"基于数据的预训练（BERT）/ 基于任务的预训练（GPT）"来区分，本项 0 分**（博客的参考答案在这里是错的）。
-# * 对比与应用（1 分）：BERT 擅长理解类任务（分类、抽取、序列标注），GPT 擅长生成；能提到其他方法（T5 / BART 的去噪、对比学习）或"预训练 + 微调"范式可作为补充。
+# * 对比与应用（1 分）：说明 BERT 擅长理解类任务（分类、抽取、序列标注）并与其双向结构联系起来，0.5 分；说明 GPT 擅长生成并与其自回归结构联系起来，0.5 分。只列任务、没有和结构联系：每项 0.25 分。提到其他方法（T5 / BART 的去噪、对比学习）或"预训练 + 微调"范式是补充，不额外加分，但可以弥补其中一项的 0.25 分。
 # ### END MARK SCHEME
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q5_written", "locked": false, "points": 3, "schema_version": 3, "solution": true}
 # ### BEGIN SOLUTION
 # 预训练是先在海量无标注数据上用自监督目标训练模型，让它学到通用的语言知识和世界知识，再通过微调或提示把它用到具体任务上，这样下游任务只需要少量标注数据。
-# 主要方法按训练目标和结构区分。BERT 用掩码语言模型：随机 mask 约 15% 的 token，让双向 Transformer encoder 利用左右两侧的上下文预测原始 token，损失只在被 mask 的位置上计算。GPT 用自回归语言模型：在 causal mask 下根据前面所有 token 预测下一个 token，是单向的 decoder，每个位置都有损失。
+# 主要方法按训练目标和结构区分。BERT 用掩码语言模型：随机 mask 约 15% 的 token，让双向 Transformer encoder 利用左右两侧的上下文预测原始 token，损失只在被 mask 的位置上计算。GPT 用自回归语言模型：在 causal mask 下根据前面所有 token 预测下一个 token，是单向的 decoder，长度为 n 的序列在 n − 1 个位置上都有损失（除第一个 token 外，每个 token 都是一次预测的目标）。
 # 此外还有 T5、BART 这类 encoder-decoder 的去噪目标，以及 CLIP 这样的对比学习。
 # BERT 擅长文本分类、命名实体识别、抽取式问答等理解类任务；GPT 天然适合生成，也能通过提示完成多种任务。把两者说成"基于数据"和"基于任务"是错误的：两者都是在无标注数据上的自监督预训练。
 # ### END SOLUTION
@@ -1096,4 +1184,6 @@ check_mapping(q5_statements, {"A": True, "B": False, "C": True, "D": True, "E": 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}
 # ## 完成
 #
-# 自动评分部分共 35 分，书面回答共 16 分（由老师按评分标准人工评分）。提交前请 *Restart Kernel and Run All Cells*，确认没有报错，然后保存并提交（JupyterHub：*Assignments → Submit*；Colab：*File → Download → Download .ipynb*，按老师的要求上传）。
+# 自动评分部分共 34 分，书面回答共 17 分（由老师按评分标准人工评分）。
+#
+# 回到博客的五道面试题：你现在能给出比博客参考答案更准确的回答——大模型的"大"有多大、贵在哪里（第一部分）；降价为什么推动应用，用成本、盈亏平衡点和毛利率说明（第二部分、题目 2）；压缩不只是"变小"，量化有 scale、zero-point、粒度和校准（题目 3）；博客所说的"模型蒸馏"就是知识蒸馏，温度压缩概率之比、让 dark knowledge 进入损失（题目 4）；预训练按目标和结构区分，而不是"基于数据 / 基于任务"（题目 5）。提交前请 *Restart Kernel and Run All Cells*，确认没有报错，然后保存并提交（JupyterHub：*Assignments → Submit*；Colab：*File → Download → Download .ipynb*，按老师的要求上传）。

@@ -1,7 +1,7 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false}
 # # 作业 02：用卷积神经网络（CNN）识别 MNIST 手写数字
 #
-# 面试中常见的编程题：“用 CNN 实现 MNIST 分类”。原博客给了一段参考代码（`tf.keras`，两组 `Conv2D` + `MaxPooling2D`，`Flatten`，`Dense(128)`，`Dense(10, softmax)`），但它有一个会让模型拒绝输入的错误。这个作业里你会：
+# 面试中常见的编程题：“用 CNN 实现 MNIST 分类”。原博客给了一段参考代码（`tf.keras`，“满分答案解析”里是两组 `Conv2D` + `MaxPooling2D`，`Flatten`，`Dense(128)`，`Dense(10, softmax)`）。它的预处理漏掉了通道维：代码照样能跑，却埋着一个到部署时才会暴露的 bug（第 2 节）。这个作业里你会：
 #
 # 1. 通过 `course` 工具包加载 MNIST，并做正确的预处理（**1 分**）；
 # 2. 在函数 `build_cnn()` 里搭建并编译 CNN（**2 分**，测试会检查模型结构）；
@@ -58,23 +58,63 @@ print("training digits per class:", np.bincount(y_train, minlength=10))
 show_digits(x_train, y_train, n=24, title="MNIST training digits");
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "seed_bug_intro", "locked": true, "schema_version": 3, "solution": false}
-# ## 2. 原博客代码的错误：缺少通道维（channel axis）
+# ## 2. 原博客代码的潜伏 bug：缺少通道维（channel axis）
 #
-# 原博客的预处理只有 `train_images = train_images / 255.0`，得到的形状是 `(n, 28, 28)`；而模型第一层声明的是 `input_shape=(28, 28, 1)`。`Conv2D` 需要 4 维输入 `(batch, 高, 宽, 通道)`，灰度图只有 1 个通道，这个维度必须显式加上。
+# 原博客的预处理只有 `train_images = train_images / 255.0`，得到的形状是 `(n, 28, 28)`；而模型第一层声明的是 `input_shape=(28, 28, 1)`。`Conv2D` 需要 4 维输入 `(batch, 高, 宽, 通道)`，灰度图只有 1 个通道。
 #
-# - 在 TensorFlow 2.x 自带的旧版 Keras（Keras 2）里，这段代码在 `model.fit` 时直接报错：`ValueError: ... expected min_ndim=4, found ndim=3`，也就是说 **这个模型会拒绝这样的输入**。
-# - Keras 3 在调用 **整个** 模型时会悄悄补上最后一维，所以同样的代码现在可能“碰巧”能跑。但单独的 `Conv2D` 层仍然拒绝它（见下面的单元格），别的框架、`tf.data` 流水线或导出的模型也不会替你补。数据的形状应当和模型声明的一致，不要依赖框架的隐式修正。
+# **博客的代码照原样能运行。** 我们在课程环境（TensorFlow 2.21 / Keras 3）和 TensorFlow 2.15（自带的 Keras 2）里都实际运行过：`model.fit`、`model.evaluate`、`model.predict` 都不报错。原因是 `Sequential` 和 functional 模型在调用时会把输入和声明的形状对齐：输入少一维、而声明的最后一维是 1 时，模型自动补上这一维。
+#
+# 所以这不是一个“跑不起来”的错误，而是一个 **潜伏的 bug（latent bug）**：数据的形状和模型声明的不一致，只是被模型的自动修正掩盖了。离开这层保护，它就会暴露：
+#
+# - **单独的层**：直接调用 `Conv2D` 层（把模型拆开做特征提取、写自定义的训练循环）时没有谁替你补维，它报 `expected min_ndim=4, found ndim=3`；
+# - **导出的模型**：`model.export(...)` 得到的 SavedModel 有一个固定的输入签名 `TensorSpec(shape=(None, 28, 28, 1))`，TF Serving、TFLite 等部署环境只认这个签名，`(n, 28, 28)` 的输入会被拒绝（我们也试过转换成 TFLite：`Dimension mismatch. Got 3 but expected 4`）。训练时一切正常、上线时才出错，是最难查的一类 bug。
+#
+# 下面的单元格把这三件事都跑一遍：博客的模型（一组 `Conv2D` + `MaxPooling2D`，同样声明输入为 `(28, 28, 1)`）在 3 维输入上训练几个 batch 并评估；单独的 `Conv2D` 拒绝同样的输入；导出的模型拒绝同样的输入。结论：**显式地加上通道维，让数据的形状和模型声明的一致**，不要依赖框架的隐式修正。无论数据来自 NumPy 数组还是 `tf.data` 流水线，补维都只是模型调用时的行为，到了单独的层和导出的签名就没有了。
 #
 # 另外，`uint8 / 255.0` 得到的是 `float64`，内存是 `float32` 的两倍，而 Keras 最终还是按 `float32` 计算。
 
 # %% nbgrader={"grade": false, "grade_id": "seed_bug_demo", "locked": true, "schema_version": 3, "solution": false}
-seed_style = x_train[:8] / 255.0  # exactly what the seed code does
+import tempfile
+
+seed_style = x_train[:256] / 255.0  # exactly what the seed code does: no channel axis, float64
 print("seed-style batch:", seed_style.shape, seed_style.dtype)
-first_layer = keras.layers.Conv2D(32, (3, 3), activation="relu")
+
+# 1. The blog's model, declared for (28, 28, 1) images, trains and evaluates on (n, 28, 28) input.
+# The blog passes input_shape=(28, 28, 1) to its first Conv2D; keras.Input declares the same shape.
+blog_cnn = keras.Sequential(
+    [
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D((2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ]
+)
+blog_cnn.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+blog_cnn.fit(seed_style, y_train[:256], epochs=1, batch_size=64, verbose=0)  # four batches
+_, blog_accuracy = blog_cnn.evaluate(x_test[:256] / 255.0, y_test[:256], verbose=0)
+print(f"1. the blog's model trains and evaluates on {seed_style.shape[1:]} images without error "
+      f"(accuracy after four batches: {blog_accuracy:.2f})")
+
+# 2. A bare Conv2D layer gets no such help.
 try:
-    first_layer(seed_style)
+    keras.layers.Conv2D(32, (3, 3), activation="relu")(seed_style)
 except ValueError as err:
-    print("Conv2D rejects it:", str(err).split(". Full shape")[0])
+    print("2. a bare Conv2D rejects them:", str(err).split(". Full shape")[0])
+
+# 3. The exported model accepts only its fixed serving signature.
+with tempfile.TemporaryDirectory() as export_dir:
+    blog_cnn.export(export_dir, verbose=False)
+    served = tf.saved_model.load(export_dir)
+    spec = served.signatures["serving_default"].structured_input_signature[1]
+    print("3. the exported model's input signature:", list(spec.values())[0])
+    rank4 = served.serve(tf.constant(seed_style[:4, ..., np.newaxis], dtype=tf.float32))
+    print("   (4, 28, 28, 1) is served:", tuple(rank4.shape))
+    try:
+        served.serve(tf.constant(seed_style[:4], dtype=tf.float32))
+    except (TypeError, ValueError) as err:
+        print("   (4, 28, 28) is rejected:", str(err).split("\n")[0][:150], "...")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "preprocess_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 第 1 题（1 分）：预处理
@@ -120,6 +160,8 @@ print("x_train_ready:", x_train_ready.shape, x_train_ready.dtype, " x_test_ready
 # | `Conv2D(64, (3, 3), activation="relu")` + `MaxPooling2D((2, 2))` | 组合成更大的形状 |
 # | `Flatten()`、`Dense(128, activation="relu")` | 展平后分类 |
 # | `Dense(10, activation="softmax")` | 10 个数字各自的概率 |
+#
+# 博客自己的两个版本并不一致：题目 6 的“答案 6”只有一组 `Conv2D` + `MaxPooling2D`；“满分答案解析”的文字说用了“两个卷积层、一个池化层、一个扁平化层和一个全连接层”，而紧接着的代码是两组 `Conv2D` + `MaxPooling2D` 和两个 `Dense` 层。上表按解析里的代码（它和文字描述的层数不符）。这里的结构测试要求至少两个卷积层和两个池化层，所以“答案 6”那样只有一组的结构不够。
 #
 # 编译：优化器 `"adam"`；标签是 **整数 0–9**（不做 one-hot），所以损失函数用 `"sparse_categorical_crossentropy"`；`metrics=["accuracy"]`。
 #
@@ -271,10 +313,11 @@ show_digits(x_test[mask], y_test[mask], y_pred[mask], n=16, title=f"true {true_d
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}
 # ## 面试要点
 #
-# - **为什么用 CNN 而不是全连接网络？** 卷积核在整张图上共享权重（weight sharing），只看局部区域（local receptive field），所以参数少、对平移不敏感。上面第一层 `Conv2D(32, (3, 3))` 只有 320 个参数；把 784 个像素直接接到 128 个神经元的 `Dense` 层就要 100,480 个。
+# - **为什么用 CNN 而不是全连接网络？** 卷积核在整张图上共享权重（weight sharing），只看局部区域（local receptive field），所以参数少；卷积是 **平移等变（translation-equivariant）** 的：输入平移，特征图跟着平移同样的距离，同一个笔画在哪里都能被同一个卷积核认出来。池化再带来 **有限的局部平移不变性**（几个像素以内的位移常常不改变池化后的结果），但整个 CNN 并不是对任意平移都不敏感（最后的 `Flatten` + `Dense` 仍然和位置有关）。上面第一层 `Conv2D(32, (3, 3))` 只有 320 个参数；把 784 个像素直接接到 128 个神经元的 `Dense` 层就要 100,480 个。
 # - **池化（pooling）做什么？** 把特征图缩小（卷积后 26×26 → 池化后 13×13，11×11 → 5×5），减少计算量，并让特征对小的位移更稳定。
 # - **softmax 与损失函数**：最后一层 softmax 输出 10 个和为 1 的概率；整数标签用 `sparse_categorical_crossentropy`，one-hot 标签用 `categorical_crossentropy`。如果最后一层不加 softmax，直接输出 logits，要设 `from_logits=True`，数值上更稳定。
-# - **原博客代码的问题**：缺少通道维 `(n, 28, 28) → (n, 28, 28, 1)`；只训练、不看验证集，也就看不出过拟合；用 `model.evaluate` 的结果自评，而可信的评估应当独立进行（本课程由评分程序在另一个进程里重新测量）。
+# - **原博客代码的问题**：缺少通道维 `(n, 28, 28) → (n, 28, 28, 1)`：模型会替你补上所以能跑，但单独的层和导出的模型会拒绝它，是一个潜伏的 bug；只训练、不看验证集，也就看不出过拟合；`uint8 / 255.0` 得到 `float64`。用 `model.evaluate` 在独立的测试集上评估本身是对的；本课程让评分程序在另一个进程里重新测量，是防止作弊的评分选择，不是博客的错误。博客两处给出的网络结构也互相矛盾（见第 3 节）。
+# - **对照博客的“满分答案解析”**：它列出的五步——模型架构设计、数据预处理、模型编译、模型训练、模型评估——你都做过了：第 3 节搭建并编译 CNN，第 1 题做了带通道维的预处理，第 3 题训练并在独立的测试集上评估，第 5 节还做了博客没有的误差分析（曲线、混淆矩阵、错例）。
 # - **数据量的影响**：离线的 5,000 张训练图能让这个 CNN 达到约 0.97；用全部 60,000 张（GPU 配置）可以达到 0.99 以上。
 #
 # 保存 notebook，然后按老师的要求提交。

