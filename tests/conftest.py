@@ -75,7 +75,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def released_course(target, assignments, extra_config: str = "") -> str:
+def scratch_course(target, assignments, extra_config: str = "") -> str:
     """A scratch course directory with ``assignments`` released into its gradebook.
 
     Args:

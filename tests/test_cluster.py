@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import copy_course, released_course, tools_env
+from conftest import copy_course, scratch_course, tools_env
 from course.grading import cluster, pipeline
 from course.grading.remote import read_tree
 from course.grading.secrets import normalise_html
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def _course(tmp_path, extra_config: str = "") -> str:
-    return released_course(tmp_path, [ASSIGNMENT], extra_config)
+    return scratch_course(tmp_path, [ASSIGNMENT], extra_config)
 
 
 def _grades(root) -> dict:

@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import released_course, tools_env
+from conftest import scratch_course, tools_env
 from course.grading import pipeline
 from course.grading.sandbox import INSIDE_WORKDIR, probe
 from course.grading.students import write_submission
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _course(tmp_path, extra_config: str = "") -> str:
-    return released_course(tmp_path, [ASSIGNMENT], extra_config)
+    return scratch_course(tmp_path, [ASSIGNMENT], extra_config)
 
 
 def _with_cell(root: str, student: str, code: str) -> str:
