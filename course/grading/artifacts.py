@@ -75,6 +75,10 @@ def hand_in(model, grade_id: str) -> None:
         model.save(path)
     except Exception as err:  # Keras raises many kinds of errors for unsavable models
         raise AssertionError(f"the model could not be saved for grading ({type(err).__name__}: {err}).") from None
+    # Grading context (issue 14): the profile the model was trained under, for the verifier.
+    from course.grading.context import write_sidecar
+
+    write_sidecar(path)
 
 
 def load_verifier(spec: str):
@@ -125,8 +129,12 @@ def main(argv=None) -> int:
     """Entry point of the isolated process: prints one ``VERIFY-RESULT`` JSON line."""
     argv = sys.argv[1:] if argv is None else argv
     spec, artifact = argv
+    # Grading context (issue 14): a model trained under another profile is refused.
+    from course.grading.context import profile_mismatch
+
+    refusal = profile_mismatch(artifact)
     try:
-        verdict = load_verifier(spec)(artifact)
+        verdict = Verdict(False, refusal, {"refused": "profile"}) if refusal else load_verifier(spec)(artifact)
     except AssertionError as err:
         verdict = Verdict(False, str(err))
     print(RESULT_PREFIX + json.dumps(asdict(verdict)), flush=True)
