@@ -107,7 +107,7 @@ def fingerprint(paths: List[str], root: str = ROOT) -> str:
 
 def wanted_stamp(kind: str, dev: bool, root: str = ROOT) -> Dict[str, object]:
     """What the stamp of an up-to-date environment holds."""
-    stamp = {"kind": kind, "runtime": fingerprint([lock_for(kind), NODEPS, "pyproject.toml"], root)}
+    stamp = {"kind": kind, "runtime": fingerprint([lock_for(kind), NODEPS], root)}
     if dev:
         stamp["dev"] = fingerprint([DEV_LOCK], root)
     return stamp

@@ -124,10 +124,12 @@ def released_course(tmp_path_factory):
 
 
 def copy_released(released: str, target: str) -> str:
-    """Copies a released course (source/, release/, config; no gradebook) into ``target``."""
+    """Copies a released course (source/, release/, config, the gradebook with its assignments) into ``target``."""
     for name in ("source", "release"):
         shutil.copytree(os.path.join(released, name), os.path.join(target, name))
-    shutil.copy(os.path.join(released, "nbgrader_config.py"), target)
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        if os.path.exists(os.path.join(released, name)):
+            shutil.copy(os.path.join(released, name), target)
     return target
 
 
