@@ -21,7 +21,6 @@ import time
 from typing import List
 
 from course import links
-from course.authoring import build_all
 from course.grading import pipeline
 from course.grading.students import (
     BASIC_STUDENTS,
@@ -71,6 +70,8 @@ def release_differences(root: str = ROOT) -> List[str]:
 
 
 def cmd_notebooks(args) -> int:
+    from course.authoring import build_all  # jupytext: development set only (requirements-dev.lock)
+
     stale = build_all(os.path.join(ROOT, "source"), check=args.check)
     for path in stale:
         print(("out of date: " if args.check else "rebuilt: ") + os.path.relpath(path, ROOT))

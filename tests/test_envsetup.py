@@ -137,3 +137,19 @@ def test_lock_command_uses_the_resolver_for_linux_python_311_with_hashes():
     assert command[:3] == ["uv", "pip", "compile"] and "--generate-hashes" in command
     assert command[command.index("--python-version") + 1] == "3.11"
     assert command[command.index("--python-platform") + 1].startswith("x86_64-manylinux")
+
+
+RUNTIME_IMPORTS = """
+import sys
+for name in ("jupytext", "pytest", "_pytest", "playwright", "xdist", "pytest_timeout"):
+    sys.modules[name] = None  # as in Binder, Colab and `make env`: the development set is absent
+import course.cli, course.grading.pipeline, course.grading.preprocessors, course.grading.context
+import course.studentlab, course.selfcheck, course.links, course.environment
+print("ok")
+"""
+
+
+def test_runtime_needs_no_development_tool():
+    """Does everything students and graders run import without the development set (jupytext, pytest, playwright)?"""
+    out = subprocess.run([sys.executable, "-c", RUNTIME_IMPORTS], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
