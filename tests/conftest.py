@@ -92,12 +92,29 @@ def xdist_group_of(item):
     return MODULE_GROUPS.get(os.path.basename(str(item.fspath)))
 
 
+def _suffix_group(item, group):
+    """Appends ``@group`` to a worker's test id, which is what ``--dist loadgroup`` schedules by.
+
+    pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9 no longer reads
+    (its node id lives in ``item._id``), so without this every group is silently ignored and
+    each worker builds the shared fixtures again.
+    """
+    if item.nodeid.endswith("@" + group) or not hasattr(item, "_id"):
+        return
+    from _pytest.nodeid import NodeId
+
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Puts tests that share an expensive fixture in one xdist group; skips ``gpu`` tests where TensorFlow lists no GPU."""
     for item in items:
         group = xdist_group_of(item)
         if group and not list(item.iter_markers("xdist_group")):
             item.add_marker(pytest.mark.xdist_group(group))
+        if group and config.getvalue("loadgroup"):
+            _suffix_group(item, group)
     from course.profiles import gpu_visible
 
     if gpu_visible():
