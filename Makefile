@@ -3,35 +3,39 @@
 #   make demo   release, autograde synthetic students, feedback, grades table
 #   make test   the test suite (what CI runs)
 #   make lab    JupyterLab on the course, for students
+#
+# The environment comes from one of two locks of the same top-level pins
+# (course/envsetup.py): requirements-gpu.lock where an NVIDIA GPU is present,
+# else requirements.lock (tensorflow-cpu). Override: make env GPU=0 or GPU=1.
+# Test and authoring tools (requirements-dev.lock) are added by the targets
+# that need them (test, check, release, lock), never for students.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+GPU    ?= auto
+ENVSETUP := $(PYTHON) -m course.envsetup --gpu "$(GPU)" --venv $(VENV)
 # Offline copies of the full data sets, when present beside the repository.
 SHARED_DATA ?= $(abspath ../shared/data)
+# Test workers (pytest-xdist): one per core, the BERT grading in its own group.
+TEST_WORKERS ?= 2
 
-.PHONY: env demo test test-fast lab notebooks release check lock clean-grading clean
+.PHONY: env dev-env demo test test-fast lab notebooks release check lock clean-grading clean
 
-env: $(STAMP)
+env:
+	@$(ENVSETUP)
 
-$(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
-	@echo "Creating the course environment in $(VENV) (pinned by requirements.lock; a few minutes, once)"
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements.lock
-	$(PIP) install --no-deps -r requirements-nodeps.txt
-	$(PIP) install --no-deps -e .
-	@touch $(STAMP)
+dev-env:
+	@$(ENVSETUP) --dev
 
 demo: env
 	$(BIN)/python -m course demo
 
-test: env
-	$(BIN)/python -m pytest
+test: dev-env
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
-test-fast: env
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: dev-env
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
 
 # The student's JupyterLab in build/lab/: copies of release/ (never overwritten),
 # a local nbgrader exchange, the student-side nbgrader extensions only.
@@ -39,28 +43,23 @@ test-fast: env
 lab: env
 	$(BIN)/python -m course.studentlab $(LAB_ARGS)
 
-notebooks: env
+notebooks: dev-env
 	$(BIN)/python -m course notebooks
 
 release: notebooks
 	$(BIN)/python -m course release
 	$(BIN)/python -m course links --readme
 
-check: env
+check: dev-env
 	$(BIN)/python -m course notebooks --check
 	$(BIN)/python -m course release --check
 	$(BIN)/python -m course links --readme --check
 	$(BIN)/python -m course.lockfile --check
 
-# Re-resolve requirements.in into requirements.lock, then derive environment.yml.
-lock:
-	rm -rf build/lockenv
-	$(PYTHON) -m venv build/lockenv
-	build/lockenv/bin/python -m pip install --quiet -r requirements.in
-	(echo "# Exact pins of the whole course environment (pip freeze of requirements.in)."; \
-	 echo "# Regenerate with \`make lock\`; environment.yml is derived from this file."; \
-	 build/lockenv/bin/python -m pip freeze --exclude-editable) > requirements.lock
-	$(BIN)/python -m course.lockfile
+# Re-resolve the top-level pins into the CPU, GPU and development locks with uv's
+# resolver (Linux x86_64, Python 3.11, with hashes), then derive environment.yml.
+lock: dev-env
+	$(BIN)/python -m course.lockfile --compile
 
 # Remove grading state (never committed): gradebook, submissions, autograded, feedback, exports.
 clean-grading:

@@ -21,7 +21,6 @@ import time
 from typing import List
 
 from course import links
-from course.authoring import build_all
 from course.grading import pipeline
 from course.grading.sandbox import SandboxUnavailable
 from course.grading.students import (
@@ -72,6 +71,8 @@ def release_differences(root: str = ROOT) -> List[str]:
 
 
 def cmd_notebooks(args) -> int:
+    from course.authoring import build_all  # jupytext: development set only (requirements-dev.lock)
+
     stale = build_all(os.path.join(ROOT, "source"), check=args.check)
     for path in stale:
         print(("out of date: " if args.check else "rebuilt: ") + os.path.relpath(path, ROOT))
@@ -159,6 +160,7 @@ def cmd_grade(args) -> int:
             scheduler=args.scheduler,
             force=args.force,
             resources=_resources(args.resources),
+            resolve_here=not args.scheduler,
         )
     except KeyboardInterrupt:
         print("\nInterrupted: what was graded is saved; run the same command again to grade the rest.", file=sys.stderr)

@@ -36,7 +36,7 @@ SETTINGS = {
     ),
     "COURSE_PROFILE": (
         "auto",
-        "Hardware profile: 'auto' (GPU if one is visible, else CPU), 'cpu' or 'gpu'.",
+        "Hardware profile: 'auto' (GPU if TensorFlow lists one, else CPU), 'cpu' or 'gpu'.",
     ),
     "COURSE_NETWORK_TIMEOUT": (
         "3",

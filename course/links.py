@@ -22,7 +22,7 @@ import sys
 from typing import Dict, List, Optional
 from urllib.parse import quote, urlencode
 
-from course.lockfile import ROOT, normalize, read_pins
+from course.lockfile import GPU_LOCK, NODEPS, ROOT, normalize, read_pins
 
 #: GitHub ``owner/name`` of the public repository students launch from.
 #: Instructors change this line (and only this line) for their own copy.
@@ -32,7 +32,8 @@ BRANCH = "main"
 #: BinderHub that builds the repository.
 BINDER_HOST = "https://mybinder.org"
 
-#: Packages the Colab bootstrap installs at the versions of requirements.lock:
+#: Packages the Colab bootstrap installs at the versions of the GPU lock and requirements-nodeps.txt
+#: (runtime packages only: Colab never gets the development set):
 #: what Colab lacks (keras-hub, tensorflow-text) and what it has at other
 #: versions than the course is graded with.
 COLAB_PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text", "tensorflow-datasets")
@@ -124,16 +125,33 @@ def find_lock(course_root: str) -> str:
     return candidate if os.path.exists(candidate) else os.path.join(ROOT, "requirements.lock")
 
 
+def colab_pins(lock_path: str) -> Dict[str, str]:
+    """The pins Colab installs from: the GPU lock beside ``lock_path`` (Colab's TensorFlow is the
+    GPU-capable ``tensorflow``, and Colab brings its own CUDA), the CPU lock, and the no-deps file
+    (``tensorflow-text``).
+
+    Args:
+        lock_path: requirements.lock.
+    """
+    folder = os.path.dirname(lock_path)
+    pins = {}
+    for name in (NODEPS, os.path.basename(lock_path), GPU_LOCK):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            pins.update(read_pins(path))
+    return pins
+
+
 def colab_requirements(lock_path: str) -> List[str]:
-    """Returns ``name==version`` of each package in ``COLAB_PACKAGES``, as the lock pins it.
+    """Returns ``name==version`` of each package in ``COLAB_PACKAGES``, as the locks pin it.
 
     Args:
         lock_path: requirements.lock.
 
     Raises:
-        KeyError: A package of ``COLAB_PACKAGES`` is not in the lock.
+        KeyError: A package of ``COLAB_PACKAGES`` is not in the locks.
     """
-    pins = read_pins(lock_path)
+    pins = colab_pins(lock_path)
     missing = [name for name in COLAB_PACKAGES if normalize(name) not in pins]
     if missing:
         raise KeyError(f"{lock_path} does not pin {', '.join(missing)}")

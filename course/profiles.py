@@ -1,8 +1,9 @@
 """Hardware profiles: training budgets and the minimum accuracies hidden tests require.
 
 This is the one place where budgets and thresholds live. A profile is chosen
-from the hardware (a visible GPU or not) unless ``COURSE_PROFILE`` says
-otherwise. Every threshold is set from a measured run of the reference
+by what TensorFlow can use (a GPU it lists, or not) unless ``COURSE_PROFILE``
+says otherwise; a grader resolves it once for a whole run
+(``course.grading.context``). Every threshold is set from a measured run of the reference
 solution, named in the comment beside it; a value that no run has checked
 yet is marked UNVERIFIED.
 """
@@ -152,20 +153,35 @@ GPU = Profile(
 PROFILES = {"cpu": CPU, "gpu": GPU}
 
 
+def device_nodes(environ=None) -> list:
+    """GPU device nodes a process here could use (none when ``CUDA_VISIBLE_DEVICES`` hides them).
+
+    Without such a node TensorFlow cannot list a GPU, so asking it is not
+    needed (and costs seconds); with one, only TensorFlow can tell.
+
+    Args:
+        environ: Environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return []
+    return sorted(glob.glob("/dev/nvidia[0-9]*") + glob.glob("/dev/dxg"))
+
+
 def gpu_visible() -> bool:
-    """Tells whether a GPU is visible, without importing TensorFlow if it is not loaded.
+    """Tells whether TensorFlow can use a GPU: what the profile follows in ``auto`` mode.
 
     Returns:
-        ``True`` if TensorFlow (when already imported) lists a GPU, or, before
-        TensorFlow is imported, if an NVIDIA device node exists and
-        ``CUDA_VISIBLE_DEVICES`` does not hide it.
+        ``True`` if TensorFlow lists a GPU. It is imported (quietly) to ask,
+        unless no GPU device node exists, in which case it cannot list one.
+        A GPU whose driver or CUDA libraries TensorFlow cannot use counts as
+        no GPU, so such a machine gets the CPU profile's budgets.
     """
-    if "tensorflow" in sys.modules:
-        tf = sys.modules["tensorflow"]
-        return bool(tf.config.list_physical_devices("GPU"))
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+    if "tensorflow" not in sys.modules and not device_nodes():
         return False
-    return bool(glob.glob("/dev/nvidia[0-9]*"))
+    from course.runtime import import_tensorflow
+
+    return bool(import_tensorflow().config.list_physical_devices("GPU"))
 
 
 def get_profile(settings: Optional[Settings] = None) -> Profile:
@@ -176,7 +192,7 @@ def get_profile(settings: Optional[Settings] = None) -> Profile:
 
     Returns:
         ``GPU`` or ``CPU``: what ``COURSE_PROFILE`` asks for, or, when it is
-        ``auto``, what the hardware offers.
+        ``auto``, whether TensorFlow lists a GPU.
     """
     settings = settings or get_settings()
     if settings.profile != "auto":

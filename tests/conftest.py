@@ -1,4 +1,12 @@
-"""Shared fixtures: the repository, the offline data copies, a scratch course directory."""
+"""Shared fixtures: the repository, the offline data copies, a scratch course directory, graded courses.
+
+The suite runs in parallel with pytest-xdist (``make test``: ``-n 2 --dist
+loadgroup``). Tests that share an expensive session fixture are put in one
+``xdist_group`` here (``pytest_collection_modifyitems``), so the fixture is
+built once, on one worker: each assignment's graded course (``graded_course``,
+shared by tests/test_grading.py and tests/test_concepts.py), the MNIST cheats,
+and everything that loads or trains BERT (group ``bert``).
+"""
 
 import os
 import shutil
@@ -63,8 +71,50 @@ def copy_course(target: str) -> str:
     return target
 
 
+#: Assignments whose grading (a BERT fine-tuning) goes with the other BERT tests.
+BERT_ASSIGNMENTS = ("03_bert_imdb",)
+#: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
+MODULE_GROUPS = {"test_bert.py": "bert", "test_concepts.py": "grade-01_concepts"}
+FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile"}
+
+
+def xdist_group_of(item):
+    """The xdist group of a test, or None (free to run on any worker)."""
+    for mark in item.iter_markers("xdist_group"):
+        return mark.args[0] if mark.args else mark.kwargs.get("name")
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "graded_assignment" in callspec.params:
+        assignment = callspec.params["graded_assignment"]
+        return "bert" if assignment in BERT_ASSIGNMENTS else f"grade-{assignment}"
+    for fixture, group in FIXTURE_GROUPS.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            return group
+    return MODULE_GROUPS.get(os.path.basename(str(item.fspath)))
+
+
+def _suffix_group(item, group):
+    """Appends ``@group`` to a worker's test id, which is what ``--dist loadgroup`` schedules by.
+
+    pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9 no longer reads
+    (its node id lives in ``item._id``), so without this every group is silently ignored and
+    each worker builds the shared fixtures again.
+    """
+    if item.nodeid.endswith("@" + group) or not hasattr(item, "_id"):
+        return
+    from _pytest.nodeid import NodeId
+
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Skips tests marked ``gpu`` cleanly where no GPU is visible."""
+    """Puts tests that share an expensive fixture in one xdist group; skips ``gpu`` tests where TensorFlow lists no GPU."""
+    for item in items:
+        group = xdist_group_of(item)
+        if group and not list(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group))
+        if group and config.getvalue("loadgroup"):
+            _suffix_group(item, group)
     from course.profiles import gpu_visible
 
     if gpu_visible():
@@ -73,6 +123,68 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A course directory with release/ generated for every assignment, once per test process.
+
+    Tests that grade copy it (``copy_released``) instead of running nbgrader's
+    generate_assignment again.
+    """
+    from course.grading import pipeline
+
+    root = copy_course(str(tmp_path_factory.mktemp("released")))
+    api = pipeline.make_api(root)
+    pipeline.generate_release(api, pipeline.list_assignments(root))
+    return root
+
+
+def copy_released(released: str, target: str) -> str:
+    """Copies a released course (source/, release/, config, the gradebook with its assignments) into ``target``."""
+    for name in ("source", "release"):
+        shutil.copytree(os.path.join(released, name), os.path.join(target, name))
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        if os.path.exists(os.path.join(released, name)):
+            shutil.copy(os.path.join(released, name), target)
+    return target
+
+
+#: Submissions graded with the synthetic students of one assignment, besides theirs:
+#: ``{assignment: [(module, writer function, student id)]}``; a writer takes (root, student id).
+EXTRA_SUBMISSIONS = {"01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")]}
+
+
+@pytest.fixture(scope="session")
+def graded_course(released_course, tmp_path_factory):
+    """Grades an assignment's synthetic students once per test process; returns ``grade(assignment)``.
+
+    ``grade`` returns ``(assignment, root, api, {student: GradeRecord})``,
+    student ids without ``demo-``. Every module that needs an assignment
+    graded (tests/test_grading.py, tests/test_concepts.py) shares the result.
+    """
+    import importlib
+
+    from course.grading import pipeline
+    from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_ASSIGNMENT, ROBUSTNESS_STUDENTS, write_students
+
+    cache = {}
+
+    def grade(assignment):
+        if assignment not in cache:
+            root = copy_released(released_course, str(tmp_path_factory.mktemp(assignment)))
+            api = pipeline.make_api(root)
+            students = list(BASIC_STUDENTS)
+            if assignment == ROBUSTNESS_ASSIGNMENT:
+                students += list(ROBUSTNESS_STUDENTS)
+            ids = write_students(root, assignment, students)
+            for module, function, student in EXTRA_SUBMISSIONS.get(assignment, []):
+                ids.append(getattr(importlib.import_module(module), function)(root, student))
+            records = pipeline.grade_batch(api, assignment, ids, kernel_log=os.path.join(root, "kernels.log"))
+            cache[assignment] = (assignment, root, api, {r.student.replace("demo-", ""): r for r in records})
+        return cache[assignment]
+
+    return grade
 
 
 def scratch_course(target, assignments, extra_config: str = "") -> str:

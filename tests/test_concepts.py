@@ -15,10 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT, copy_course
-from course.grading import pipeline
+from conftest import ROOT
 from course.grading.secrets import REGIONS, normalise_html, secret_lines
-from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, write_students
+from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
 
 ASSIGNMENT = "01_concepts"
 SOURCE = os.path.join(ROOT, "source", ASSIGNMENT, "concepts.ipynb")
@@ -208,15 +207,12 @@ def _write_wrong_submission(root: str, student: str) -> str:
     return student
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grades a perfect, an untouched and a partly wrong submission; returns (root, records by student)."""
-    root = copy_course(str(tmp_path_factory.mktemp(ASSIGNMENT)))
-    api = pipeline.make_api(root)
-    pipeline.generate_release(api, [ASSIGNMENT])
-    ids = write_students(root, ASSIGNMENT, ["perfect", "untouched"]) + [_write_wrong_submission(root, "demo-wrong")]
-    records = pipeline.grade_batch(api, ASSIGNMENT, ids, kernel_log=os.path.join(root, "kernels.log"))
-    return root, {r.student.replace("demo-", ""): r for r in records}
+@pytest.fixture
+def graded(graded_course):
+    """A perfect, an untouched and a partly wrong submission (``demo-wrong``), graded once with the
+    other synthetic students of this assignment (conftest's ``graded_course``); returns (root, records by student)."""
+    _, root, _, records = graded_course(ASSIGNMENT)
+    return root, records
 
 
 def _feedback(root: str, student: str) -> str:

@@ -9,28 +9,26 @@ import os
 
 import pytest
 
-from conftest import ROOT, copy_course
+from conftest import ROOT
 from course.grading import pipeline
 from course.grading.secrets import REGIONS, normalise_html, secret_lines
-from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_ASSIGNMENT, ROBUSTNESS_STUDENTS, write_students
+from course.grading.students import ROBUSTNESS_ASSIGNMENT
 ASSIGNMENTS = pipeline.list_assignments(ROOT)
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    """Grades the synthetic students of one assignment; returns (root, api, records by student)."""
-    assignment = request.param
-    root = copy_course(str(tmp_path_factory.mktemp(assignment)))
-    api = pipeline.make_api(root)
-    pipeline.generate_release(api, [assignment])
-    students = list(BASIC_STUDENTS)
-    if assignment == ROBUSTNESS_ASSIGNMENT:
-        students += list(ROBUSTNESS_STUDENTS)
-    ids = write_students(root, assignment, students)
-    records = pipeline.grade_batch(api, assignment, ids, kernel_log=os.path.join(root, "kernels.log"))
-    return assignment, root, api, {r.student.replace("demo-", ""): r for r in records}
+@pytest.fixture(params=ASSIGNMENTS)
+def graded_assignment(request):
+    """The assignment a test runs for (conftest groups tests by it for pytest-xdist)."""
+    return request.param
+
+
+@pytest.fixture
+def graded(graded_assignment, graded_course):
+    """The synthetic students of one assignment, graded once per test process (conftest's ``graded_course``);
+    returns (assignment, root, api, records by student)."""
+    return graded_course(graded_assignment)
 
 
 def _feedback_text(root, assignment, student):

@@ -60,7 +60,8 @@ def test_plain_nbgrader_autograde_runs_the_kernel_in_the_sandbox(tmp_path):
     path = os.path.join(root, "autograded", student, ASSIGNMENT, "concepts.ipynb")
     printed = json.dumps([c.get("outputs", []) for c in nbformat.read(path, as_version=4).cells])
     assert f"WORKDIR {INSIDE_WORKDIR} False" in printed
-    assert pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, student)[0] == 35
+    score, maximum = pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, student)
+    assert score == maximum > 0
 
 
 def test_without_bubblewrap_grading_goes_on_and_says_so(tmp_path):
@@ -78,7 +79,8 @@ def test_without_bubblewrap_grading_goes_on_and_says_so(tmp_path):
     assert "WARNING: 1 submission(s) were graded without the sandbox" in proc.stdout
     (row,) = _report(root)
     assert row["sandboxed"] == "NO" and "WITHOUT the sandbox" in row["notes"] and "bubblewrap" in row["notes"]
-    assert float(row["score"]) == 35
+    score, maximum = pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, row["student"])
+    assert score == maximum > 0
 
 
 def test_require_sandbox_refuses_to_grade_without_it(tmp_path):

@@ -88,7 +88,7 @@ def test_colab_bootstrap_pins_match_the_lock(path):
     match = re.search(r'_requirements = "([^"]*)"\.split\(\)', source)
     assert match, "the bootstrap cell should name its requirements in one string"
     requirements = match.group(1).split()
-    lock = read_pins(os.path.join(ROOT, "requirements.lock"))
+    lock = links.colab_pins(os.path.join(ROOT, "requirements.lock"))
     pinned = dict(r.split("==") for r in requirements if "==" in r)
     assert [normalize(n) for n in pinned] == [normalize(n) for n in links.COLAB_PACKAGES]
     assert {normalize(n): v for n, v in pinned.items()} == {normalize(n): lock[normalize(n)] for n in pinned}
@@ -97,9 +97,27 @@ def test_colab_bootstrap_pins_match_the_lock(path):
 
 
 def test_colab_packages_are_top_level_pins():
-    """Is every package the bootstrap installs pinned in requirements.in too (not only transitively)?"""
+    """Is every package the bootstrap installs pinned at the top level (GPU lock's input or the no-deps file), not only transitively?"""
     wanted = read_pins(os.path.join(ROOT, "requirements.in"))
+    wanted.update(read_pins(os.path.join(ROOT, "requirements-gpu.in")))
+    wanted.update(read_pins(os.path.join(ROOT, "requirements-nodeps.txt")))
     assert {normalize(n) for n in links.COLAB_PACKAGES} <= set(wanted)
+
+
+def test_colab_gets_the_gpu_capable_tensorflow_and_no_development_tools():
+    """Does Colab install `tensorflow` (not tensorflow-cpu) at the locks' version, and none of the test tools?"""
+    requirements = links.colab_requirements(os.path.join(ROOT, "requirements.lock"))
+    cpu = read_pins(os.path.join(ROOT, "requirements.lock"))
+    assert f"tensorflow=={cpu['tensorflow-cpu']}" in requirements
+    dev = set(read_pins(os.path.join(ROOT, "requirements-dev.in")))
+    assert not {normalize(r.split("==")[0]) for r in requirements} & dev
+
+
+def _fake_tensorflow(monkeypatch, gpus):
+    """Puts a stand-in ``tensorflow`` module whose device listing returns ``gpus`` into sys.modules."""
+    fake = types.ModuleType("tensorflow")
+    fake.config = types.SimpleNamespace(list_physical_devices=lambda kind=None: list(gpus))
+    monkeypatch.setitem(sys.modules, "tensorflow", fake)
 
 
 def _run_bootstrap(source):
@@ -131,20 +149,20 @@ def test_bootstrap_on_colab_installs_what_is_missing_and_picks_the_gpu(monkeypat
 
     def fake_run(command, **kwargs):
         calls.append(command)
-        return subprocess.CompletedProcess(command, 0, b"GPU 0: Tesla T4", b"")
+        return subprocess.CompletedProcess(command, 0, b"", b"")
 
     def not_installed(name):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(subprocess, "run", fake_run)
-    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
+    _fake_tensorflow(monkeypatch, ["GPU:0"])
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "course" else real_find_spec(name, *a))
     _run_bootstrap(_bootstrap_source(RELEASE_NOTEBOOKS[0]))
     pip = [c for c in calls if c[1:4] == ["-m", "pip", "install"]]
     assert len(pip) == 1
-    lock = read_pins(os.path.join(ROOT, "requirements.lock"))
+    lock = links.colab_pins(os.path.join(ROOT, "requirements.lock"))
     expected = [f"{n}=={lock[normalize(n)]}" for n in links.COLAB_PACKAGES] + [links.pip_spec()]
     assert [a for a in pip[0] if not a.startswith("-")][3:] == expected
     assert os.environ.get("COURSE_PROFILE") == "gpu"
@@ -157,9 +175,25 @@ def test_bootstrap_on_colab_skips_what_is_installed(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "auto")
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda command, **kw: calls.append(command) or subprocess.CompletedProcess(command, 1))
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    pins = links.colab_pins(os.path.join(ROOT, "requirements.lock"))
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: pins[normalize(name)])
+    _fake_tensorflow(monkeypatch, [])
     _run_bootstrap(_bootstrap_source(RELEASE_NOTEBOOKS[0]))
-    assert calls == []  # this environment has the locked versions and the course
+    assert calls == []  # the locked versions and the course are installed
+
+
+def test_bootstrap_profile_follows_what_tensorflow_lists(monkeypatch, capsys):
+    """On a Colab GPU runtime whose TensorFlow lists no GPU (driver mismatch), does the bootstrap pick the CPU profile, and the GPU profile when it lists one?"""
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    pins = links.colab_pins(os.path.join(ROOT, "requirements.lock"))
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: pins[normalize(name)])
+    monkeypatch.setattr(subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 0, b"GPU 0: Tesla T4", b""))
+    for gpus, expected in (([], "cpu"), (["GPU:0"], "gpu")):
+        monkeypatch.setenv("COURSE_PROFILE", "auto")
+        _fake_tensorflow(monkeypatch, gpus)
+        _run_bootstrap(_bootstrap_source(RELEASE_NOTEBOOKS[0]))
+        assert os.environ["COURSE_PROFILE"] == expected
+        assert f"profile: {expected}" in capsys.readouterr().out
 
 
 def test_header_and_footer_ids_do_not_clash_with_grade_ids():

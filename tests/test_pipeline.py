@@ -4,7 +4,7 @@ import os
 
 import nbformat
 
-from conftest import ROOT, copy_course
+from conftest import ROOT, copy_released
 from course.grading import pipeline
 from course.grading.students import write_submission
 
@@ -17,11 +17,10 @@ def test_lists_every_assignment_with_a_notebook():
         assert os.path.isdir(os.path.join(ROOT, "source", name))
 
 
-def test_ungradable_submission_gets_recorded_zero_and_a_cause(tmp_path):
+def test_ungradable_submission_gets_recorded_zero_and_a_cause(released_course, tmp_path):
     """When nbgrader itself fails on a submission, is a zero recorded with the real cause?"""
-    root = copy_course(str(tmp_path))
+    root = copy_released(released_course, str(tmp_path))
     api = pipeline.make_api(root)
-    pipeline.generate_release(api, ["00_setup"])
     sid = write_submission(root, "00_setup", "corrupt", "perfect")
     path = os.path.join(root, "submitted", sid, "00_setup", "check_environment.ipynb")
     nb = nbformat.read(path, as_version=4)

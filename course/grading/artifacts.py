@@ -73,6 +73,10 @@ def hand_in(model, grade_id: str) -> None:
         model.save(path)
     except Exception as err:  # Keras raises many kinds of errors for unsavable models
         raise AssertionError(f"the model could not be saved for grading ({type(err).__name__}: {err}).") from None
+    # Grading context (issue 14): the profile the model was trained under, for the verifier.
+    from course.grading.context import write_sidecar
+
+    write_sidecar(path)
 
 
 def load_verifier(spec: str):
@@ -100,6 +104,7 @@ def run_verifier(spec: str, artifact: str, timeout: float = 1800, sandbox=None) 
     Returns:
         The verdict (a failed one if the process crashed or ran past a limit).
     """
+    from course.grading.context import sidecar_path
     from course.grading.sandbox import Limits, run_sandboxed
 
     if not os.path.exists(artifact):
@@ -110,9 +115,13 @@ def run_verifier(spec: str, artifact: str, timeout: float = 1800, sandbox=None) 
     limits = sandbox.verifier_limits_tuple() if sandbox is not None else Limits(timeout, 2**20)
     limits = Limits(min(timeout, limits.seconds), limits.memory_mb)
     inside = f"/grading/{os.path.basename(artifact)}"
+    mounts = [(artifact, inside)]
+    sidecar = sidecar_path(artifact)  # the profile the model was trained under
+    if os.path.isfile(sidecar):
+        mounts.append((sidecar, sidecar_path(inside)))
     argv = [sys.executable, "-I", "-m", "course.grading.artifacts", spec, inside]
     started = time.monotonic()
-    _, stdout, stderr, reason = run_sandboxed(argv, sandbox, limits, read_only=[(artifact, inside)], env=env)
+    _, stdout, stderr, reason = run_sandboxed(argv, sandbox, limits, read_only=mounts, env=env)
     if reason:
         return Verdict(False, f"Grading the model was stopped: {reason}.")
     for line in reversed(stdout.splitlines()):
@@ -128,8 +137,12 @@ def main(argv=None) -> int:
     """Entry point of the isolated process: prints one ``VERIFY-RESULT`` JSON line."""
     argv = sys.argv[1:] if argv is None else argv
     spec, artifact = argv
+    # Grading context (issue 14): a model trained under another profile is refused.
+    from course.grading.context import profile_mismatch
+
+    refusal = profile_mismatch(artifact)
     try:
-        verdict = load_verifier(spec)(artifact)
+        verdict = Verdict(False, refusal, {"refused": "profile"}) if refusal else load_verifier(spec)(artifact)
     except AssertionError as err:
         verdict = Verdict(False, str(err))
     print(RESULT_PREFIX + json.dumps(asdict(verdict)), flush=True)

@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict
 from typing import Dict, Iterable, List, Optional
 
-from course.grading import pipeline
+from course.grading import context, pipeline
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
 from course.grading.remote import (
@@ -174,6 +174,7 @@ def grade_class(
     feedback: bool = True,
     resources: Optional[Dict[str, float]] = None,
     progress: bool = True,
+    resolve_here: bool = True,
 ) -> List["pipeline.GradeRecord"]:
     """Grades every submission of one assignment on Dask workers.
 
@@ -188,6 +189,9 @@ def grade_class(
         feedback: Generate HTML feedback.
         resources: Dask resources each task needs (``{"GPU": 1}`` sends it to GPU workers only).
         progress: Show a progress bar.
+        resolve_here: Resolve the profile and data source here, once, for every
+            worker (``course.grading.context``); off for remote workers, which
+            resolve their own unless they are set explicitly here.
 
     Returns:
         One ``GradeRecord`` per student (skipped ones from their last grading), in student order.
@@ -207,6 +211,14 @@ def grade_class(
         expected = expected_cells(gb, assignment)
     records: Dict[str, pipeline.GradeRecord] = {}
     tasks: Dict[str, GradingTask] = {}
+    if resolve_here:
+        environment = context.resolve()
+    else:
+        environment = {
+            name: os.environ[name]
+            for name in ("COURSE_PROFILE", "COURSE_DATA_SOURCE")
+            if os.environ.get(name, "auto").strip().lower() not in ("", "auto")
+        }
     shared = course_files(course_root, assignment)
     template = os.path.join(course_root, "exports", f".template-{assignment}.db")
     template_gradebook(course_root, assignment, template)
@@ -223,7 +235,7 @@ def grade_class(
             records[student] = pipeline.GradeRecord(**marker["record"])
             log.line(f"{assignment} / {student}: up to date, not graded again")
             continue
-        tasks[student] = GradingTask(assignment, student, shared, gradebook, files, notes, feedback, digest)
+        tasks[student] = GradingTask(assignment, student, shared, gradebook, files, notes, feedback, digest, environment)
 
     own_client = client is None
     cluster = None

@@ -29,8 +29,9 @@ from jupyter_client.manager import AsyncKernelManager
 from course.grading.artifacts import ARTIFACT_DIR
 from course.grading.sandbox import Limits, Sandbox, Watchdog
 
-#: Names of handed-in files that are copied back out of the sandbox.
-ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.keras$")
+#: Names of handed-in files that are copied back out of the sandbox: models and their
+#: profile sidecars (``course.grading.context``).
+ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.(keras|json)$")
 #: Largest handed-in file copied back (a fine-tuned BERT-base is about 0.5 GB).
 MAX_ARTIFACT_BYTES = 4 * 2**30
 

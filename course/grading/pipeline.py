@@ -17,6 +17,7 @@ from typing import Dict, Iterable, List, Optional
 
 from traitlets.config import Config, PyFileConfigLoader
 
+from course.grading import context
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
 from course.grading.preprocessors import CHANGED_BEFORE, CHANGED_DURING
@@ -441,6 +442,8 @@ def grade_batch(
         One record per student, in the given order.
     """
     records = []
+    # Grading context (issue 14): profile and data source resolved once, inherited by kernels and verifiers.
+    previous = context.export_resolved()
     for student in students:
         with stderr_to(kernel_log):
             record = autograde_one(api, assignment, student)
@@ -448,6 +451,7 @@ def grade_batch(
                 record.notes.append("No feedback could be generated.")
         records.append(record)
         print(f"  {assignment} / {student}: {record.score:g}/{record.max_score:g} ({record.seconds:.0f} s)", flush=True)
+    context.restore(previous)
     withheld = scan_batch(api.coursedir.root, records)
     if withheld:
         print(f"  {assignment}: feedback of {withheld} submission(s) withheld (it showed instructor-only lines)", flush=True)

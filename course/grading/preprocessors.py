@@ -17,7 +17,7 @@ from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
 
-from course.grading import integrity
+from course.grading import context, integrity
 from course.grading.artifacts import Verdict, artifact_path, run_verifier
 from course.grading.kernel import SandboxedKernelManager
 from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
@@ -89,6 +89,8 @@ class SafeExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._kernel_dead = False
+        # One profile and data source for the kernel and the verifiers (cheap once resolved).
+        context.export_resolved()
         self._sandbox = Sandbox(parent=self)
         self._sandboxed = self._sandbox.active()  # raises SandboxUnavailable when required and unusable
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")

@@ -39,6 +39,8 @@ class GradingTask:
         notes: Notes from the coordinator's intake (set-aside files, ...).
         feedback: Also generate HTML feedback.
         digest: ``submission_digest`` of the submission files.
+        environment: ``COURSE_PROFILE``/``COURSE_DATA_SOURCE`` resolved by the
+            coordinator (``course.grading.context``); empty: the worker resolves its own.
     """
 
     assignment: str
@@ -49,6 +51,7 @@ class GradingTask:
     notes: List[str] = field(default_factory=list)
     feedback: bool = True
     digest: str = ""
+    environment: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,9 +153,18 @@ def grade_task(task: GradingTask) -> GradingResult:
     """
     from nbgrader.api import MissingEntry
 
-    from course.grading import pipeline
+    from course.grading import context, pipeline
     from course.runtime import stderr_to
 
+    previous = {name: os.environ.get(name) for name in task.environment}
+    os.environ.update(task.environment)
+    try:
+        return _grade_task(task, pipeline, stderr_to, MissingEntry)
+    finally:
+        context.restore(previous)
+
+
+def _grade_task(task: GradingTask, pipeline, stderr_to, MissingEntry) -> GradingResult:
     with tempfile.TemporaryDirectory(prefix="course-grade-") as root:
         write_tree(root, task.course_files)
         with open(os.path.join(root, "gradebook.db"), "wb") as fh:

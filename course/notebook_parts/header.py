@@ -3,13 +3,14 @@
 #
 # **在哪里运行**：本机 JupyterLab（`make lab`）、学校的 JupyterHub、Binder（免费，约 1–2 GB 内存，没有 GPU）或 Google Colab（可以选 GPU）。README 里写了每个作业适合哪个平台。
 #
-# 下一个单元格只在 **Colab** 上做事：安装课程固定版本（pinned）的软件包和 `course` 工具包，运行时（runtime）有 GPU 时选择 `gpu` 配置。在其他平台上（以及自动评分时）它什么也不做。请从它开始按顺序运行。
+# 下一个单元格只在 **Colab** 上做事：安装课程固定版本（pinned）的软件包和 `course` 工具包，TensorFlow 能使用 GPU 时选择 `gpu` 配置。在其他平台上（以及自动评分时）它什么也不做。请从它开始按顺序运行。
 #
 # **检查与提交**：JupyterLab / JupyterHub / Binder 上用工具栏的 *Validate* 按钮检查；Colab 上见 notebook 末尾的自检（self-check）和提交说明。
 
 # %% id="colab-bootstrap" cellView="form" jupyter={"source_hidden": true}
 #@title Colab setup (does nothing elsewhere)
-# Colab only: install the course's pinned packages and the `course` helper, pick the GPU profile.
+# Colab only: install the course's pinned packages and the `course` helper, pick the profile
+# (gpu where TensorFlow lists a GPU).
 # On JupyterLab, JupyterHub, Binder and in the autograder this cell does nothing.
 import sys
 
@@ -17,7 +18,6 @@ if "google.colab" in sys.modules:
     import importlib.metadata
     import importlib.util
     import os
-    import shutil
     import subprocess
 
     def _course_missing(requirements):
@@ -41,6 +41,10 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_todo], check=True)
         if {"tensorflow", "keras", "numpy"} & set(sys.modules):
             print("Packages were already imported: use Runtime → Restart session, then run this cell again.")
-    if shutil.which("nvidia-smi") and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
-        os.environ["COURSE_PROFILE"] = "gpu"
+    # The profile follows what TensorFlow itself can use, not what the runtime type says.
+    if os.environ.get("COURSE_PROFILE", "auto") == "auto":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as _tf
+
+        os.environ["COURSE_PROFILE"] = "gpu" if _tf.config.list_physical_devices("GPU") else "cpu"
     print("Colab ready; profile:", os.environ.get("COURSE_PROFILE", "auto"))

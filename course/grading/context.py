@@ -1,0 +1,169 @@
+"""The grading context: one profile and one data source for a whole grading run, recorded with each model.
+
+The grader decides once, before any kernel starts, which hardware profile
+and which data source are in force (``resolve``), and puts them into its
+environment as ``COURSE_PROFILE`` and ``COURSE_DATA_SOURCE``
+(``export_resolved``). The student's kernel and every verifier process
+inherit that environment, so they all judge by the same profile instead of
+each guessing from the hardware; a grading sandbox that passes ``COURSE_*``
+variables through keeps this.
+
+``hand_in`` records the profile a model was trained under in a small JSON
+sidecar next to the ``.keras`` file (``write_sidecar``); a verifier refuses a
+model whose sidecar names another profile than the one it grades with
+(``profile_mismatch``), with a message that says what to do, instead of
+demanding GPU thresholds from a CPU-trained model or the reverse.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from typing import Dict, Mapping, MutableMapping, Optional
+
+from course.config import get_settings
+
+SIDECAR_SUFFIX = ".json"
+#: Prints the profile that ``auto`` resolves to on this machine (TensorFlow asked in a child process).
+_PROFILE_PROBE = "from course.profiles import get_profile; print('PROFILE', get_profile().name)"
+
+
+def sidecar_path(artifact: str) -> str:
+    """The sidecar of a handed-in model: ``<grade_id>.json`` beside ``<grade_id>.keras``."""
+    return os.path.splitext(artifact)[0] + SIDECAR_SUFFIX
+
+
+def resolve_profile(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The profile name ``COURSE_PROFILE`` resolves to here, ``'cpu'`` or ``'gpu'``.
+
+    ``auto`` follows what TensorFlow can use (``course.profiles.gpu_visible``);
+    where that needs TensorFlow, it is asked in a child process, so the
+    grader itself does not load it.
+
+    Args:
+        environ: Environment to read and to give the child (default ``os.environ``).
+    """
+    env = dict(os.environ if environ is None else environ)
+    settings = get_settings(env)
+    if settings.profile != "auto":
+        return settings.profile
+    from course.profiles import device_nodes
+
+    if not device_nodes(env):
+        return "cpu"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROFILE_PROBE],
+        capture_output=True, text=True, timeout=600, env=dict(env, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("PROFILE "):
+            return line.split()[1]
+    return "cpu"
+
+
+def resolve_data_source(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The data source ``COURSE_DATA_SOURCE`` resolves to for both data sets, probed once.
+
+    ``auto`` becomes ``local`` when both local copies are configured,
+    ``online`` or ``sample`` when neither is and the download hosts both
+    answer or both do not; anything else stays ``auto`` (each data set then
+    decides as ``course.data`` documents).
+
+    Args:
+        environ: Environment to read (default ``os.environ``).
+    """
+    settings = get_settings(os.environ if environ is None else environ)
+    if settings.data_source != "auto":
+        return settings.data_source
+    local = [bool(settings.mnist_path), bool(settings.imdb_path)]
+    if all(local):
+        return "local"
+    if any(local):
+        return "auto"
+    from course.data import IMDB_HOST, MNIST_HOST
+    from course.network import host_reachable
+
+    reachable = {host_reachable(host, timeout=settings.network_timeout) for host in (MNIST_HOST, IMDB_HOST)}
+    if reachable == {True}:
+        return "online"
+    if reachable == {False}:
+        return "sample"
+    return "auto"
+
+
+def resolve(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """``{'COURSE_PROFILE': 'cpu'|'gpu', 'COURSE_DATA_SOURCE': ...}`` for one grading run."""
+    return {
+        "COURSE_PROFILE": resolve_profile(environ),
+        "COURSE_DATA_SOURCE": resolve_data_source(environ),
+    }
+
+
+def export_resolved(environ: Optional[MutableMapping[str, str]] = None) -> Dict[str, Optional[str]]:
+    """Resolves the grading context once and puts it into ``environ`` (default: this process's).
+
+    Kernels and verifier processes started afterwards inherit it. Calling it
+    again is cheap: resolved values are no longer ``auto``.
+
+    Returns:
+        The previous values (``None``: unset), for ``restore``.
+    """
+    environ = os.environ if environ is None else environ
+    values = resolve(environ)
+    previous = {name: environ.get(name) for name in values}
+    environ.update(values)
+    return previous
+
+
+def restore(previous: Mapping[str, Optional[str]], environ: Optional[MutableMapping[str, str]] = None) -> None:
+    """Puts back what ``export_resolved`` replaced."""
+    environ = os.environ if environ is None else environ
+    for name, value in previous.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+
+
+def write_sidecar(artifact: str) -> None:
+    """Records, beside a handed-in model, the profile and data source it was trained under."""
+    from course.profiles import get_profile
+
+    settings = get_settings()
+    record = {"profile": get_profile(settings).name, "data_source": settings.data_source}
+    with open(sidecar_path(artifact), "w", encoding="utf-8") as fh:
+        json.dump(record, fh)
+
+
+def read_sidecar(artifact: str) -> Optional[dict]:
+    """The sidecar of ``artifact``, or ``None`` when there is none or it is unreadable."""
+    try:
+        with open(sidecar_path(artifact), encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def profile_mismatch(artifact: str) -> Optional[str]:
+    """Why a verifier must refuse ``artifact``, or ``None`` when its profile is the one in force.
+
+    A model without a sidecar (handed in by hand, or by an older course
+    version) is judged as usual.
+
+    Returns:
+        A message for the student and the instructor, or ``None``.
+    """
+    from course.profiles import get_profile
+
+    record = read_sidecar(artifact)
+    if not record or "profile" not in record:
+        return None
+    trained, grading = str(record["profile"]), get_profile().name
+    if trained == grading:
+        return None
+    return (
+        f"This model was trained under the {trained} profile, but the grader judges with the {grading} "
+        f"profile (other budgets and thresholds), so it is not graded. Instructor: grade where "
+        f"COURSE_PROFILE={trained} is in force, or have the notebook run again under {grading}."
+    )

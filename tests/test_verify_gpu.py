@@ -1,0 +1,75 @@
+"""Tests of scripts/verify_gpu.py's plumbing on the CPU (no GPU is needed to check how it measures)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+SCRIPT = os.path.join(ROOT, "scripts", "verify_gpu.py")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import verify_gpu  # noqa: E402
+
+
+def test_dry_run_plans_three_seeds_of_both_references_in_the_gpu_environment():
+    """Does one command plan the GPU environment install and 02 and 03 under the gpu profile for seeds 1, 2, 3?"""
+    out = subprocess.run([sys.executable, SCRIPT, "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "course.envsetup --gpu 1" in out.stdout
+    assert "COURSE_PROFILE=gpu" in out.stdout
+    runs = [line for line in out.stdout.splitlines() if line.startswith("run: ")]
+    assert len(runs) == 6
+    for assignment in ("02_mnist_cnn", "03_bert_imdb"):
+        for seed in (1, 2, 3):
+            assert any(assignment in r and f"SEED={seed};" in r for r in runs)
+
+
+def test_prepared_notebook_has_the_seed_and_the_probe(tmp_path):
+    """Is each run's copy of the reference notebook seeded as asked and ended with the GPU probe?"""
+    for assignment in verify_gpu.ASSIGNMENTS:
+        path = verify_gpu.prepare(assignment, 7, str(tmp_path / assignment))
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "SEED = 7" in code and "SEED = 42" not in code
+        assert verify_gpu.RESULT_PREFIX in nb.cells[-1].source
+        assert any(".fit(" in c.source for c in nb.cells if c.cell_type == "code"), "the training cell is timed"
+        grade_id = verify_gpu.ASSIGNMENTS[assignment][1]
+        assert any(c.metadata.get("nbgrader", {}).get("grade_id") == grade_id for c in nb.cells)
+
+
+def test_output_pastes_into_profiles_py():
+    """Does the summary read as a MEASURED comment (seeds, accuracies, training time, peak GPU memory) that profiles.py's test accepts?"""
+    runs = [
+        verify_gpu.Run("02_mnist_cnn", s, accuracy=a, train_seconds=t, notebook_seconds=t + 9, peak_gpu_mib=m, data_source="local")
+        for s, a, t, m in ((1, 0.9912, 21.0, 1020.0), (2, 0.9905, 20.0, 1022.0), (3, 0.9921, 22.5, 1020.0))
+    ]
+    comment = verify_gpu.profile_comment("02_mnist_cnn", runs, "gpu", "NVIDIA H100")
+    assert all(line.startswith("    # ") for line in comment.splitlines())
+    assert "MEASURED" in comment and "0.9912 / 0.9905 / 0.9921 (seeds 1/2/3)" in comment
+    assert "training 20-22 s" in comment and "peak GPU memory 1020-1022 MiB" in comment and "Lowest run: 0.9905" in comment
+    table = verify_gpu.format_table(runs)
+    assert len(table.splitlines()) == 4 and "0.9921" in table
+
+
+@pytest.mark.slow
+def test_cpu_run_of_the_mnist_reference_measures_what_the_gpu_run_would(tmp_path):
+    """Run for real on the CPU (one seed of 02), does the script train, judge with the grader's verifier and report time and memory?"""
+    out_json = tmp_path / "runs.json"
+    env = dict(os.environ, COURSE_DATA_SOURCE="sample")
+    env.pop("COURSE_MNIST_PATH", None)
+    out = subprocess.run(
+        [sys.executable, SCRIPT, "--no-install", "--allow-cpu", "--profile", "cpu", "--assignments", "02_mnist_cnn",
+         "--seeds", "3", "--data", "", "--json", str(out_json)],
+        capture_output=True, text=True, timeout=900, env=env, cwd=str(tmp_path),
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    (run,) = json.loads(out_json.read_text())
+    assert (run["assignment"], run["seed"], run["error"]) == ("02_mnist_cnn", 3, "")
+    assert run["accuracy"] > 0.9 and run["passed"] is True and run["data_source"] == "sample"
+    assert 0 < run["train_seconds"] < run["notebook_seconds"]
+    assert run["peak_gpu_mib"] is None and run["peak_rss_mib"] > 100  # no GPU here: no GPU memory to report
+    assert "MEASURED (scripts/verify_gpu.py" in out.stdout and "seeds 3" in out.stdout
