@@ -48,7 +48,10 @@ def _auto_max(root) -> float:
 
 
 def _text(html: bytes) -> str:
-    return re.sub(r"\s+", "", normalise_html(html.decode("utf-8")))
+    """Feedback as text, without white space and execution counts (the count of the cell during
+    which a kernel is killed depends on whether its reply raced the kill)."""
+    text = re.sub(r"\s+", "", normalise_html(html.decode("utf-8")))
+    return re.sub(r"In\[\d*\]:", "In[]:", text)
 
 
 def _env():
@@ -74,6 +77,8 @@ def test_one_and_two_workers_give_identical_grades_and_feedback(tmp_path):
     assert _grades(roots[1]) == _grades(roots[2])
     for student in sorted(_grades(roots[1])):
         assert _cell_grades(roots[1], student) == _cell_grades(roots[2], student)
+        if student == "demo-kernel-death":
+            continue  # what a killed kernel flushed before dying is a race, with any number of workers
         one = read_tree(os.path.join(roots[1], "feedback", student, ASSIGNMENT))
         two = read_tree(os.path.join(roots[2], "feedback", student, ASSIGNMENT))
         # The same text; a kernel may split one print into several stream outputs (HTML blocks).
