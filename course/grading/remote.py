@@ -151,20 +151,23 @@ def grade_task(task: GradingTask) -> GradingResult:
     Returns:
         The result, as data.
     """
-    from nbgrader.api import MissingEntry
-
-    from course.grading import context, pipeline
-    from course.runtime import stderr_to
+    from course.grading import context
 
     previous = {name: os.environ.get(name) for name in task.environment}
     os.environ.update(task.environment)
     try:
-        return _grade_task(task, pipeline, stderr_to, MissingEntry)
+        return _grade_in_private_course(task)
     finally:
         context.restore(previous)
 
 
-def _grade_task(task: GradingTask, pipeline, stderr_to, MissingEntry) -> GradingResult:
+def _grade_in_private_course(task: GradingTask) -> GradingResult:
+    """``grade_task`` once the worker's environment is set."""
+    from nbgrader.api import MissingEntry
+
+    from course.grading import pipeline
+    from course.runtime import stderr_to
+
     with tempfile.TemporaryDirectory(prefix="course-grade-") as root:
         write_tree(root, task.course_files)
         with open(os.path.join(root, "gradebook.db"), "wb") as fh:
@@ -214,9 +217,9 @@ def import_result(api, task: GradingTask, result: GradingResult) -> None:
     """Writes a worker's result into the course: gradebook, ``autograded/``, ``feedback/`` (coordinator only).
 
     The gradebook is changed in one transaction; a ``manual_score`` already
-    given by the instructor is kept, as nbgrader's own autograde does.
+    given by the instructor is kept, as nbgrader's own autograde does. The
+    coordinator writes the resume marker (``MARKER``) after its leak scan.
     """
-    import json
     from datetime import datetime
 
     student, assignment = task.student, task.assignment
@@ -243,6 +246,3 @@ def import_result(api, task: GradingTask, result: GradingResult) -> None:
         if files or step == "autograded":
             os.makedirs(folder, exist_ok=True)
             write_tree(folder, files)
-    folder = api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment)
-    with open(os.path.join(folder, MARKER), "w", encoding="utf-8") as fh:
-        json.dump({"digest": task.digest, "seconds": result.record.get("seconds", 0.0), "worker": result.worker}, fh)
