@@ -353,3 +353,10 @@ def test_judge_cases_uses_the_arguments_as_they_were_after_the_call():
     judge_cases([changed], cases, "f", keep_inputs=False)
     cheat = {"status": "ok", "value": Unsupported("AlwaysEqual"), "args": same["args"], "kwargs": {}}
     assert "should be a number but is <AlwaysEqual object>" in _message(judge_cases, [cheat], cases, "f")
+
+
+@pytest.mark.xfail(reason="compare._difference calls float() on an int answer, which overflows beyond 1e308", strict=True)
+def test_a_huge_integer_answer_is_wrong_not_a_crash():
+    """Is an int answer of 10**400 (a student's, or a function's result) a wrong value rather than an OverflowError?"""
+    assert _message(check_number, 10**400, 1.5, "q") == "q has a wrong value."
+    assert score_numbers([(1.5, 1.5, "a"), (-(10**400), 2.0, "b")])[0] == 0.5
