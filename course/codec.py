@@ -75,13 +75,18 @@ def encode(value: Any, _depth: int = 0) -> Any:
         return value
     if type(value) is float:
         return _float(value)
-    if isinstance(value, np.generic) and value.dtype.kind in _ARRAY_KINDS and type(value) is value.dtype.type:
+    if (
+        isinstance(value, np.generic)
+        and value.dtype.kind in _ARRAY_KINDS
+        and type(value) is value.dtype.type
+        and value.dtype.itemsize <= 8  # not longdouble: .item() would not be a Python number
+    ):
         item = value.item()
         return {"__npscalar__": value.dtype.str, "value": _float(item) if isinstance(item, float) else item}
     if type(value) is np.ndarray:
         if value.dtype.kind not in _ARRAY_KINDS:
             return {"__unsupported__": f"NumPy array of dtype {value.dtype}"}
-        data = np.ascontiguousarray(value)
+        data = value.copy(order="C")  # keeps a 0-d array 0-d
         return {
             "__ndarray__": base64.b64encode(data.tobytes()).decode("ascii"),
             "dtype": data.dtype.str,
@@ -93,9 +98,12 @@ def encode(value: Any, _depth: int = 0) -> Any:
         return {"__tuple__": [encode(item, _depth + 1) for item in value]}
     if type(value) in (set, frozenset):
         items = [encode(item, _depth + 1) for item in value]
-        return {"__set__": sorted(items, key=lambda item: json.dumps(item, sort_keys=True))}
+        tag = "__set__" if type(value) is set else "__frozenset__"
+        return {tag: sorted(items, key=lambda item: json.dumps(item, sort_keys=True))}
     if type(value) is dict:
         return {"__dict__": [[encode(k, _depth + 1), encode(v, _depth + 1)] for k, v in value.items()]}
+    if isinstance(value, Unsupported):
+        return {"__unsupported__": value.type_name}
     return {"__unsupported__": type(value).__name__}
 
 
@@ -128,7 +136,14 @@ def decode(data: Any, _depth: int = 0) -> Any:
     Raises:
         ValueError: The data is not in the format.
     """
-    if _depth > MAX_DEPTH + 1:
+    if _depth == 0:
+        try:
+            return decode(data, 1)
+        except ValueError:
+            raise
+        except (KeyError, TypeError, OverflowError, RecursionError, IndexError, AttributeError) as err:
+            raise ValueError(f"not in the format ({type(err).__name__})") from None
+    if _depth > MAX_DEPTH + 2:
         raise ValueError("nesting too deep")
     if data is None or type(data) in (bool, int, float, str):
         return data
@@ -152,9 +167,10 @@ def decode(data: Any, _depth: int = 0) -> Any:
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
     if tag == "__tuple__" and len(data) == 1 and type(data[tag]) is list:
         return tuple(decode(item, _depth + 1) for item in data[tag])
-    if tag == "__set__" and len(data) == 1 and type(data[tag]) is list:
+    if tag in ("__set__", "__frozenset__") and len(data) == 1 and type(data[tag]) is list:
+        kind = set if tag == "__set__" else frozenset
         try:
-            return set(decode(item, _depth + 1) for item in data[tag])
+            return kind(decode(item, _depth + 1) for item in data[tag])
         except TypeError:
             raise ValueError("unhashable set item") from None
     if tag == "__dict__" and len(data) == 1 and type(data[tag]) is list:
@@ -187,4 +203,8 @@ def loads(text: str) -> Any:
     """
     if len(text) > MAX_BYTES:
         raise ValueError("document too large")
-    return decode(json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name))))
+    try:
+        data = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    except RecursionError:
+        raise ValueError("nesting too deep") from None
+    return decode(data)

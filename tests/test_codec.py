@@ -275,42 +275,36 @@ def test_too_large_documents_are_refused(monkeypatch):
 # ----------------------------------------------------------------- known defects (see the report)
 
 
-@pytest.mark.xfail(reason="codec._number looks the tag up in a dict: an unknown __float__ name raises KeyError", strict=True)
 def test_unknown_float_name_is_refused_with_value_error():
     """Is {"__float__": "bogus"} refused with ValueError like every other malformed value?"""
     with pytest.raises(ValueError):
         codec.decode({"__float__": "bogus"})
 
 
-@pytest.mark.xfail(reason="codec._check_dtype calls np.dtype, which raises TypeError for a name it does not know", strict=True)
 def test_unknown_dtype_name_is_refused_with_value_error():
     """Is an array whose dtype is not a NumPy dtype name refused with ValueError?"""
     with pytest.raises(ValueError):
         codec.decode(_array(dtype="not-a-dtype"))
 
 
-@pytest.mark.xfail(reason="decode builds np.int8(1000), which raises OverflowError", strict=True)
 def test_out_of_range_numpy_scalar_is_refused_with_value_error():
     """Is an int8 scalar of value 1000 refused with ValueError?"""
     with pytest.raises(ValueError):
         codec.decode({"__npscalar__": "|i1", "value": 1000})
 
 
-@pytest.mark.xfail(reason="np.prod of a shape beyond int64 raises OverflowError", strict=True)
 def test_array_shape_beyond_int64_is_refused_with_value_error():
     """Is an array shape whose size does not fit in 64 bits refused with ValueError?"""
     with pytest.raises(ValueError):
         codec.decode(_array(shape=(2**64,), data=b""))
 
 
-@pytest.mark.xfail(reason="json.loads raises RecursionError on deeply nested text, before decode's depth check", strict=True)
 def test_deeply_nested_text_is_refused_with_value_error():
     """Is JSON text nested 100000 levels deep refused with ValueError?"""
     with pytest.raises(ValueError):
         codec.loads("[" * 100_000 + "]" * 100_000)
 
 
-@pytest.mark.xfail(reason="encode uses np.ascontiguousarray, which turns a 0-d array into shape (1,)", strict=True)
 def test_zero_dimensional_arrays_keep_their_shape():
     """Does np.array(2.5) come back 0-d, so that check_number still accepts it as in the student's kernel?"""
     from course.grading.compare import check_number
@@ -320,14 +314,12 @@ def test_zero_dimensional_arrays_keep_their_shape():
     check_number(back, 2.5, "q")
 
 
-@pytest.mark.xfail(reason="encode keeps longdouble.item() (still a np.longdouble), which json.dumps cannot write", strict=True)
 def test_a_longdouble_scalar_is_encoded_as_data():
     """Does a np.longdouble scalar (kind 'f', like the arrays that round-trip) encode to JSON, even as a placeholder?"""
     back = _round_trip(np.longdouble(1.5))
     assert back == 1.5 or isinstance(back, Unsupported)
 
 
-@pytest.mark.xfail(reason="a frozenset decodes as a set, which cannot be a dict key or a set item", strict=True)
 def test_frozensets_inside_sets_and_as_keys_round_trip():
     """Does {frozenset({1}): 2} (and a set of frozensets) come back equal, as the docstring's set/frozenset support says?"""
     assert _round_trip({frozenset({1}): 2}) == {frozenset({1}): 2}

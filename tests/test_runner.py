@@ -167,11 +167,6 @@ def test_a_broken_cell_only_loses_its_own_definitions(tmp_path):
     }
 
 
-@pytest.mark.xfail(
-    reason="runner.run_request uses a plain InteractiveShell: %matplotlib raises NotImplementedError "
-    "('Implement enable_gui in a subclass') and the rest of the cell is not run",
-    strict=True,
-)
 @pytest.mark.parametrize("magic", ["%matplotlib inline", "%matplotlib agg"])
 def test_a_matplotlib_magic_does_not_lose_the_cells_definitions(tmp_path, magic):
     """Is a solution cell that starts with %matplotlib inline (common in notebooks) re-run with its function defined?"""
@@ -227,11 +222,6 @@ def test_an_object_that_equals_everything_arrives_as_a_placeholder(tmp_path):
 # ----------------------------------------------------------------- known defects (see the report)
 
 
-@pytest.mark.xfail(
-    reason="runner.main encodes the decoded record again; codec.encode does not carry an Unsupported, "
-    "so its type name becomes 'Unsupported'",
-    strict=True,
-)
 def test_a_placeholder_keeps_the_type_name_of_the_students_object(tmp_path):
     """Does the student's message name the class they returned (<Anything object>), not <Unsupported object>?"""
     source = "class Anything:\n    pass\n\ndef answer():\n    return Anything()"
@@ -264,12 +254,6 @@ def bad_error():
 '''
 
 
-@pytest.mark.xfail(
-    reason="one call's odd outcome escapes run_request (call catches Exception only and calls str(err) unguarded; "
-    "decode(encode(value)) may raise), "
-    "so the runner prints no answer and every function question of the notebook fails",
-    strict=True,
-)
 @pytest.mark.parametrize("odd", ["quits", "long_double", "frozen_key", "bad_error"])
 def test_one_odd_call_spoils_only_its_own_record(tmp_path, odd):
     """Does a call that raises SystemExit or an exception whose str() fails, or returns a value the codec cannot round-trip, leave the other calls' records intact?"""

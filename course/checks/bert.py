@@ -366,6 +366,18 @@ def _load_checked_classifier(path: str):
     return settings, profile, model
 
 
+def verify_built_classifier(path: str):
+    """Verifier of ``test_build_classifier``: structure, preset vocabulary and pretrained (not yet fine-tuned) weights.
+
+    Args:
+        path: The handed-in ``.keras`` file (the classifier ``build_classifier`` returned).
+
+    Returns:
+        A ``course.grading.artifacts.Verdict``.
+    """
+    return _verify_from_preset(path, fine_tuned=False)
+
+
 def verify_fine_tuned(path: str):
     """Verifier of the structure and fine-tuning test, run by the grader in a fresh process.
 
@@ -375,6 +387,10 @@ def verify_fine_tuned(path: str):
     Returns:
         A ``course.grading.artifacts.Verdict``.
     """
+    return _verify_from_preset(path, fine_tuned=True)
+
+
+def _verify_from_preset(path: str, fine_tuned: bool):
     from course.grading.artifacts import Verdict
     from course.presets import resolve_bert_preset
 
@@ -388,10 +404,11 @@ def verify_fine_tuned(path: str):
         model.preprocessor.tokenizer.get_vocabulary() == vocabulary,
         "the preprocessor's vocabulary is not the preset's: build the preprocessor with from_preset(preset).",
     )
-    found = check_pretrained(model, preset, fine_tuned=True)
+    found = check_pretrained(model, preset, fine_tuned=fine_tuned)
     metrics = {k: round(v, 5) for k, v in found.items() if isinstance(v, float)}
     metrics.update(preset_source=source, seconds=round(time.monotonic() - started, 1))
-    return Verdict(True, "a BERT text classifier fine-tuned from the pretrained preset.", metrics)
+    what = "fine-tuned from" if fine_tuned else "built on"
+    return Verdict(True, f"a BERT text classifier {what} the pretrained preset.", metrics)
 
 
 def evaluation_sample(texts: Sequence[str], labels, size: int):

@@ -105,14 +105,17 @@ class AnswerKey:
         runner_cells: ``grade_id``s of the cells the runner re-runs, in
             notebook order (imports and constants it needs, and the solution
             cells that define the functions asked for).
+        prelude: Code the runner runs first, for imports that a notebook
+            cell would bring with slow side effects.
     """
 
     questions: Dict[str, Question]
     runner_cells: Tuple[str, ...] = ()
+    prelude: str = ""
 
 
 def load_key(path: str) -> AnswerKey:
-    """Loads an answer key file (``QUESTIONS`` and optional ``RUNNER_CELLS``) in the grader's process.
+    """Loads an answer key file (``QUESTIONS``, optional ``RUNNER_CELLS`` and ``RUNNER_PRELUDE``) in the grader's process.
 
     Args:
         path: ``source/<assignment>/<notebook>_key.py``.
@@ -126,7 +129,9 @@ def load_key(path: str) -> AnswerKey:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return AnswerKey(dict(module.QUESTIONS), tuple(getattr(module, "RUNNER_CELLS", ())))
+    return AnswerKey(
+        dict(module.QUESTIONS), tuple(getattr(module, "RUNNER_CELLS", ())), str(getattr(module, "RUNNER_PRELUDE", ""))
+    )
 
 
 def key_path(source_folder: str, notebook: str) -> str:
@@ -157,11 +162,18 @@ def as_verdict(judgement: Judgement) -> Verdict:
 
 
 def run_judge(function: Callable, *args) -> Verdict:
-    """Calls a key's judge; its ``AssertionError`` is a failed verdict with the message for the student."""
+    """Calls a key's judge; its ``AssertionError`` is a failed verdict with the message for the student.
+
+    Any other error (an answer of a form no check expected, a number too
+    large to compare) is a failed verdict too: a hand-in can never stop the
+    grading.
+    """
     try:
         return as_verdict(function(*args))
     except AssertionError as err:
         return Verdict(False, str(err) or "The answer is not correct.", score=0.0)
+    except Exception as err:  # the handed-in data may be anything the format carries
+        return Verdict(False, f"The answer could not be compared with the expected one ({type(err).__name__}).", score=0.0)
 
 
 # ------------------------------------------------------------------ hand-ins
@@ -176,7 +188,7 @@ def read_answer(directory: str, grade_id: str) -> Tuple[Optional[dict], Optional
         with open(path, encoding="utf-8") as fh:
             text = fh.read(codec.MAX_BYTES + 1)
         record = json.loads(text) if len(text) <= codec.MAX_BYTES else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         record = None
     if not isinstance(record, dict) or record.get("kind") not in ("values", "function"):
         return None, "What was handed in for grading is not readable."
@@ -273,7 +285,8 @@ def run_functions(sources: Sequence[str], calls: Sequence[dict], sandbox, limits
             except (ValueError, KeyError, TypeError):
                 break
             if isinstance(records, list) and len(records) == len(calls) and all(isinstance(r, dict) for r in records):
-                return records, ""
+                # The runner is the student's process: a record is only data, its status only a string.
+                return [r if isinstance(r.get("status"), str) else {"status": "invalid"} for r in records], ""
             break
     tail = (stderr.strip().splitlines() or ["no answer"])[-1][:200]
     return None, f"Your functions could not be re-run for grading ({tail})."
@@ -338,7 +351,8 @@ def judge_notebook(
     if calls:
         started = time.monotonic()
         limits = runner_limits or Limits(600, 4096)
-        records, why = run_functions(runner_sources(nb, key.runner_cells), calls, sandbox, limits)
+        sources = ([key.prelude] if key.prelude else []) + runner_sources(nb, key.runner_cells)
+        records, why = run_functions(sources, calls, sandbox, limits)
         if log:
             log.info("Runner: %d calls in %.1f s", len(calls), time.monotonic() - started)
         for gid, (first, cases) in planned.items():

@@ -79,13 +79,32 @@ def call(function: Any, args: Any, timeout: Optional[float] = None, adapter: Opt
             value = adapter(value)
     except _CallTimeout:
         return {"status": "timeout"}
-    except Exception as err:  # the student's code may raise anything
-        return {"status": "raised", "error": type(err).__name__, "message": str(err)[:500]}
+    except BaseException as err:  # the student's code may raise anything, SystemExit included
+        return {"status": "raised", "error": type(err).__name__, "message": _text(err)}
     finally:
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     return {"status": "ok", "value": value, "args": positional, "kwargs": keywords}
+
+
+def _text(err: BaseException) -> str:
+    """An exception's message, even when its ``__str__`` raises."""
+    try:
+        return str(err)[:500]
+    except Exception:  # a student's exception class may break str()
+        return ""
+
+
+def _as_data(record: dict) -> dict:
+    """A record whose values can cross as data: what cannot becomes ``Unsupported``."""
+    safe = {}
+    for key, value in record.items():
+        try:
+            safe[key] = codec.decode(codec.encode(value))
+        except Exception:  # an odd value spoils only its own call
+            safe[key] = codec.Unsupported(type(value).__name__)
+    return safe
 
 
 def load_adapter(spec: Optional[str]) -> Optional[Callable]:
@@ -109,6 +128,8 @@ def run_request(request: dict) -> dict:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
+    # No GUI event loop here: `%matplotlib inline` and friends must not stop a cell.
+    shell.enable_gui = lambda gui=None: None
     cell_errors = []
     for source in request.get("cells", []):
         result = shell.run_cell(source, store_history=False, silent=True)
@@ -120,10 +141,7 @@ def run_request(request: dict) -> dict:
         adapter = load_adapter(spec.get("adapter"))
         function = shell.user_ns.get(spec["function"])
         record = call(function, spec.get("args", ()), timeout=timeout, adapter=adapter)
-        if record["status"] == "ok":
-            # What cannot cross as data is replaced here, so one odd value spoils only its own call.
-            record = {key: codec.decode(codec.encode(value)) for key, value in record.items()}
-        records.append(record)
+        records.append(_as_data(record) if record["status"] == "ok" else record)
     return {"cells": cell_errors, "calls": records}
 
 
