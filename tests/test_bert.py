@@ -357,7 +357,8 @@ def test_untrained_classifier_fails_even_with_a_faked_accuracy(minilm, grader_en
 
     from course.checks.bert import evaluation_sample
     from course.data import load_imdb_arrays
-    from course.grading.artifacts import artifact_path, hand_in, run_verifier
+    from course.checks.handin import artifact_path, hand_in
+    from course.grading.artifacts import run_verifier
     from course.profiles import CPU
 
     classifier = minilm[1]

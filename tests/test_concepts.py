@@ -5,7 +5,6 @@ scratch copy of the course with a perfect, an untouched and a partly wrong
 submission, and check the exact points.
 """
 
-import ast
 import glob
 import math
 import os

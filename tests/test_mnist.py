@@ -335,9 +335,9 @@ CHEATS = {
         "train_cnn": BARELY_TRAINED
         + textwrap.dedent(
             """\
-            import course.grading.artifacts as artifacts
+            import course.checks.handin as handin
 
-            artifacts.hand_in = lambda model, grade_id: "skipped"
+            handin.hand_in = lambda model, grade_id: "skipped"
             test_accuracy = 0.999
             """
         ),
