@@ -69,7 +69,9 @@ class FunctionQuestion:
         options: Keyword arguments of ``course.grading.compare.judge_cases``
             (tolerances, ``keep_inputs``, ...).
         adapter: ``'module:function'`` run in the runner on each returned
-            value to make it data (a dataset into arrays).
+            value to make it data (a dataset into its batches).
+        caller: ``'module:function'`` that wraps the student's function in
+            the runner, to call it with a stand-in object built from data.
         judge: Replaces ``judge_cases``: called with ``(results, cases)``;
             same return convention as ``ValueQuestion.judge``.
     """
@@ -79,6 +81,7 @@ class FunctionQuestion:
     options: dict = field(default_factory=dict)
     adapter: Optional[str] = None
     judge: Optional[Callable[[List[dict], Sequence[tuple]], Judgement]] = None
+    caller: Optional[str] = None
 
 
 @dataclass
@@ -347,7 +350,10 @@ def judge_notebook(
             cases = question.cases(case_rng(*seed_parts, gid)) if callable(question.cases) else question.cases
             cases = list(cases)
             planned[gid] = (len(calls), cases)
-            calls += [{"function": question.function, "args": case[0], "adapter": question.adapter} for case in cases]
+            calls += [
+                {"function": question.function, "args": case[0], "adapter": question.adapter, "caller": question.caller}
+                for case in cases
+            ]
     if calls:
         started = time.monotonic()
         limits = runner_limits or Limits(600, 4096)
@@ -367,6 +373,8 @@ def judge_notebook(
                 verdicts[gid] = run_judge(
                     lambda r, c: judge_cases(r, c, question.function, **question.options), results, cases
                 )
+                if verdicts[gid].passed:
+                    verdicts[gid].message = f"{question.function} gives the right result in all {len(cases)} of the grader's cases."
     if models:
         verdicts.update(run_verifiers([(spec, path) for _, spec, path in models], [gid for gid, _, _ in models],
                                       verifier_timeout, sandbox))

@@ -120,7 +120,10 @@ def run_request(request: dict) -> dict:
 
     Args:
         request: ``{"cells": [source, ...], "calls": [{"function": name,
-            "args": ..., "adapter": spec or None}, ...], "call_timeout": s}``.
+            "args": ..., "adapter": spec or None, "caller": spec or None}, ...],
+            "call_timeout": s}``. An adapter turns the returned value into
+            data, a caller wraps the student's function (to call it with a
+            stand-in object); both are ``course.grading.probes`` functions.
 
     Returns:
         ``{"cells": [error name or None per cell], "calls": [record per call]}``.
@@ -140,6 +143,9 @@ def run_request(request: dict) -> dict:
     for spec in request.get("calls", []):
         adapter = load_adapter(spec.get("adapter"))
         function = shell.user_ns.get(spec["function"])
+        caller = load_adapter(spec.get("caller"))
+        if caller is not None and callable(function):
+            function = caller(function)
         record = call(function, spec.get("args", ()), timeout=timeout, adapter=adapter)
         records.append(_as_data(record) if record["status"] == "ok" else record)
     return {"cells": cell_errors, "calls": records}

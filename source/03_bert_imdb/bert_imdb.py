@@ -153,8 +153,8 @@ _texts, _labels = next(iter(_ds))
 assert _texts.dtype == tf.string and _texts.shape == (4,), "the first batch should hold 4 review texts"
 assert _labels.shape == (4,), "the first batch should hold 4 labels"
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_make_dataset
-check_make_dataset(make_dataset)
+from course.checks.handin import hand_in
+hand_in(make_dataset, "test_make_dataset")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "datasets", "locked": true, "schema_version": 3, "solution": false}
@@ -265,8 +265,8 @@ assert isinstance(_schedule, keras.optimizers.schedules.LearningRateSchedule), "
 _rates = [float(_schedule(step)) for step in (0, 10, 50, 100)]
 print("learning rate at steps 0, 10, 50, 100:", _rates)
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_make_optimizer
-check_make_optimizer(make_optimizer)
+from course.checks.handin import hand_in
+hand_in(make_optimizer, "test_make_optimizer")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "fit_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -341,9 +341,8 @@ assert eval_probabilities.shape == (len(eval_texts), 2), "expected one row of tw
 assert np.allclose(eval_probabilities.sum(axis=1), 1.0, atol=1e-3), "each row of probabilities should sum to 1"
 assert eval_probabilities.dtype.kind == "f", f"probabilities should be floating-point numbers, not {eval_probabilities.dtype}"
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_probabilities
-_logits = np.asarray(classifier.predict(eval_texts[:8], verbose=0), dtype=np.float64)
-check_probabilities(predict_probabilities(classifier, eval_texts[:8]), np.exp(_logits) / np.exp(_logits).sum(axis=1, keepdims=True))
+from course.checks.handin import hand_in
+hand_in(predict_probabilities, "test_predict_probabilities")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "accuracy_intro", "locked": true, "schema_version": 3, "solution": false}

@@ -1,17 +1,20 @@
-"""Answer key of bert_imdb.ipynb: loaded by the grader only (course.grading.judge).
-
-Not yet judged here (their hidden tests still check in the kernel, issue 10's
-remaining part): test_make_dataset, test_make_optimizer, test_predict_probabilities.
-"""
+"""Answer key of bert_imdb.ipynb: loaded by the grader only (course.grading.judge)."""
 
 import numpy as np
 
 from course.checks.bert import check_own_reviews
 from course.grading.compare import check_choice, check_text
 from course.grading.judge import FunctionQuestion, ModelQuestion, ValueQuestion
+from course.grading.tasks import (
+    dataset_cases,
+    judge_make_dataset,
+    judge_make_optimizer,
+    judge_probabilities,
+    optimizer_cases,
+    probability_cases,
+)
 
-RUNNER_PRELUDE = "import numpy as np"
-RUNNER_CELLS = ("most_confident_mistakes",)
+RUNNER_CELLS = ("imports", "make_dataset", "make_optimizer", "predict_probabilities", "most_confident_mistakes")
 
 
 def _mistake_cases(rng):
@@ -38,7 +41,17 @@ def _own_reviews(values):
 QUESTIONS = {
     "test_split_answer": ValueQuestion(lambda v: check_choice(v.get("split_answer"), "B", "ABCD", "split_answer")),
     "test_split_error": ValueQuestion(lambda v: check_text(v.get("split_error"), "ValueError", "split_error")),
+    "test_make_dataset": FunctionQuestion(
+        "make_dataset", dataset_cases, adapter="course.grading.probes:dataset_batches", judge=judge_make_dataset
+    ),
     "test_build_classifier": ModelQuestion("course.checks.bert:verify_built_classifier"),
+    "test_make_optimizer": FunctionQuestion(
+        "make_optimizer", optimizer_cases, adapter="course.grading.probes:optimizer_summary", judge=judge_make_optimizer
+    ),
+    "test_predict_probabilities": FunctionQuestion(
+        "predict_probabilities", probability_cases, caller="course.grading.probes:with_logits_classifier",
+        judge=judge_probabilities,
+    ),
     "test_bert_fine_tuned": ModelQuestion("course.checks.bert:verify_fine_tuned"),
     "test_bert_accuracy": ModelQuestion("course.checks.bert:verify_accuracy"),
     "test_most_confident_mistakes": FunctionQuestion(
