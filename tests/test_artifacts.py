@@ -18,7 +18,7 @@ from course.grading.preprocessors import GRADER_FAILED, VerifyArtifacts, normali
 
 def test_missing_artifact_fails_without_starting_a_process(tmp_path):
     """Does a test cell that never handed a model in get a failed verdict that says so?"""
-    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(tmp_path / "none.keras"))
+    verdict = artifacts.run_verifier("course.grading.verifiers.mnist:verify_cnn_accuracy", str(tmp_path / "none.keras"))
     assert not verdict.passed and "No model was handed in" in verdict.message
 
 
@@ -46,7 +46,7 @@ def test_verifier_process_ignores_planted_modules(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "planted")
     path = tmp_path / "m.keras"
     path.write_bytes(b"not a model")
-    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(path), timeout=300)
+    verdict = artifacts.run_verifier("course.grading.verifiers.mnist:verify_cnn_accuracy", str(path), timeout=300)
     assert not verdict.passed and "planted" not in verdict.message
     assert "could not load" in verdict.message
 

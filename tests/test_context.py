@@ -91,7 +91,7 @@ def test_verifier_process_refuses_a_model_of_another_profile(course_env, tmp_pat
     course_env.setenv("COURSE_PROFILE", "gpu")
     context.write_sidecar(str(artifact))
     course_env.setenv("COURSE_PROFILE", "cpu")
-    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(artifact), timeout=120)
+    verdict = artifacts.run_verifier("course.grading.verifiers.mnist:verify_cnn_accuracy", str(artifact), timeout=120)
     assert not verdict.passed
     assert "trained under the gpu profile" in verdict.message
     assert verdict.metrics.get("refused") == "profile"

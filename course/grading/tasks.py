@@ -188,3 +188,25 @@ def judge_probabilities(results: Sequence[dict], cases: Sequence[tuple]) -> None
             expect(got.dtype.kind == "f", f"predict_probabilities must return floating-point probabilities, not {got.dtype}.")
             expect(bool(np.all((got >= 0) & (got <= 1))), "probabilities must lie between 0 and 1.")
     judge_cases(results, cases, "predict_probabilities", abs_tol=2e-3, rel_tol=0)
+
+
+# --------------------------------------------------------- 03: own reviews
+
+
+def check_own_reviews(reviews, labels, predictions=None) -> None:
+    """Checks the reviews a student wrote to try the classifier.
+
+    Args:
+        reviews: The student's sentences.
+        labels: The label (0 negative, 1 positive) the student means for each.
+        predictions: What the classifier predicted for each, if computed.
+    """
+    expect(isinstance(reviews, (list, tuple)), "my_reviews must be a list of strings.")
+    expect(len(reviews) >= 4, "write at least four reviews of your own in my_reviews.")
+    expect(all(isinstance(r, str) and len(r.split()) >= 3 for r in reviews), "each review must be a sentence of at least three words.")
+    expect(len(set(r.strip().lower() for r in reviews)) == len(reviews), "write different reviews, not the same one twice.")
+    expect(isinstance(labels, (list, tuple, np.ndarray)) and len(labels) == len(reviews), "my_labels must give one label per review.")
+    expect(all(int(v) in (0, 1) for v in labels), "each label must be 0 (negative) or 1 (positive).")
+    expect({int(v) for v in labels} == {0, 1}, "write both positive and negative reviews.")
+    if predictions is not None:
+        expect(len(predictions) == len(reviews), "predict one label for each of your reviews.")

@@ -24,8 +24,8 @@ def _confusion_cases(rng):
 
 QUESTIONS = {
     "test_preprocess": FunctionQuestion("preprocess", scaling_cases, judge=lambda r, c: judge_scaling(r, c, "preprocess")),
-    "test_cnn_structure": ModelQuestion("course.checks.mnist:verify_cnn_structure"),
-    "test_cnn_accuracy": ModelQuestion("course.checks.mnist:verify_cnn_accuracy"),
+    "test_cnn_structure": ModelQuestion("course.grading.verifiers.mnist:verify_cnn_structure"),
+    "test_cnn_accuracy": ModelQuestion("course.grading.verifiers.mnist:verify_cnn_accuracy"),
     "test_most_confused_pair": FunctionQuestion(
         "most_confused_pair", _confusion_cases, judge=lambda r, c: judge_pair(r, c, "most_confused_pair")
     ),

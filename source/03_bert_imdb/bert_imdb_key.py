@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from course.checks.bert import check_own_reviews
+from course.grading.tasks import check_own_reviews
 from course.grading.compare import check_choice, check_text
 from course.grading.judge import FunctionQuestion, ModelQuestion, ValueQuestion
 from course.grading.tasks import (
@@ -44,7 +44,7 @@ QUESTIONS = {
     "test_make_dataset": FunctionQuestion(
         "make_dataset", dataset_cases, adapter="course.grading.probes:dataset_batches", judge=judge_make_dataset
     ),
-    "test_build_classifier": ModelQuestion("course.checks.bert:verify_built_classifier"),
+    "test_build_classifier": ModelQuestion("course.grading.verifiers.bert:verify_built_classifier"),
     "test_make_optimizer": FunctionQuestion(
         "make_optimizer", optimizer_cases, adapter="course.grading.probes:optimizer_summary", judge=judge_make_optimizer
     ),
@@ -52,8 +52,8 @@ QUESTIONS = {
         "predict_probabilities", probability_cases, caller="course.grading.probes:with_logits_classifier",
         judge=judge_probabilities,
     ),
-    "test_bert_fine_tuned": ModelQuestion("course.checks.bert:verify_fine_tuned"),
-    "test_bert_accuracy": ModelQuestion("course.checks.bert:verify_accuracy"),
+    "test_bert_fine_tuned": ModelQuestion("course.grading.verifiers.bert:verify_fine_tuned"),
+    "test_bert_accuracy": ModelQuestion("course.grading.verifiers.bert:verify_accuracy"),
     "test_most_confident_mistakes": FunctionQuestion(
         "most_confident_mistakes", _mistake_cases, {"any_integer_dtype": True}
     ),
