@@ -338,7 +338,7 @@ def test_questions_skipped_or_absent_are_not_judged(key, submission):
 @pytest.mark.parametrize(
     "source, passed, message",
     [
-        ("def square(x):\n    return x * x", True, "the answer is correct."),
+        ("def square(x):\n    return x * x", True, "square gives the right result in all 5 of the grader's cases."),
         ("def square(x):\n    return x + x", False,
          "square returns a wrong result: the result has a wrong value (case 2 of 5)."),
         ("def square(x):\n    return {2: 4, 3: 9}.get(x, 0)", False,
@@ -375,7 +375,7 @@ def test_one_runner_process_judges_every_question_of_a_notebook(key, submission,
     verdicts = judge_notebook(_notebook(), key, submission, ("alice", "tiny"), sandbox=None)
     assert verdicts == {
         "test_numbers": Verdict(True, "the answer is correct."),
-        "test_square": Verdict(True, "the answer is correct."),
+        "test_square": Verdict(True, "square gives the right result in all 5 of the grader's cases."),
     }
     assert started == [(["import numpy as np", "def square(x):\n    return x * x"], 5)]
 

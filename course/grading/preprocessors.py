@@ -8,7 +8,6 @@ that quote hidden lines.
 """
 
 import os
-import re
 import shutil
 from typing import Optional
 
@@ -18,6 +17,7 @@ from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
 
+from course import regions
 from course.grading import context, integrity, judge
 from course.grading.artifacts import ARTIFACT_DIR, Verdict
 from course.grading.kernel import SandboxedKernelManager
@@ -372,36 +372,10 @@ class RedactHiddenTests(NbGraderPreprocessor):
     source of the cells it runs beside.
     """
 
-    begin_test_delimeter = Unicode(
-        "BEGIN HIDDEN TESTS", help="The delimiter marking the beginning of hidden tests cases"
-    ).tag(config=True)
-
-    end_test_delimeter = Unicode(
-        "END HIDDEN TESTS", help="The delimiter marking the end of hidden tests cases"
-    ).tag(config=True)
-
-    begin_mark_scheme_delimeter = Unicode(
-        "BEGIN MARK SCHEME", help="The delimiter marking the beginning of a mark scheme"
-    ).tag(config=True)
-
-    end_mark_scheme_delimeter = Unicode(
-        "END MARK SCHEME", help="The delimiter marking the end of a mark scheme"
-    ).tag(config=True)
-
     placeholder = Unicode(
         "# (hidden tests: not shown)",
         help="Text that stands in the feedback where hidden tests were.",
     ).tag(config=True)
-
-    @staticmethod
-    def _cut(source: str, begin: str, end: str, placeholder: str):
-        """Returns ``(source without the begin..end regions, whether any was cut)``."""
-        pattern = re.compile(
-            r"^[^\n]*" + re.escape(begin) + r".*?" + re.escape(end) + r"[^\n]*$",
-            re.DOTALL | re.MULTILINE,
-        )
-        new, count = pattern.subn(placeholder, source)
-        return new, count > 0
 
     removed_line = Unicode(
         "[line removed from feedback: hidden test]",
@@ -409,11 +383,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        regions = [
-            (self.begin_test_delimeter, self.end_test_delimeter),
-            (self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter),
-        ]
-        inside, outside = split_lines(nb, regions)
+        inside, outside = split_lines(nb, [regions.HIDDEN_TESTS, regions.MARK_SCHEME])
         self._hidden = sorted((l for l in inside - outside if len(l) >= MIN_LENGTH), key=len, reverse=True)
         return super().preprocess(nb, resources)
 
@@ -445,14 +415,9 @@ class RedactHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
             self._scrub_outputs(cell)
-        source = cell.source
-        source, had_hidden = self._cut(
-            source, self.begin_test_delimeter, self.end_test_delimeter, self.placeholder
-        )
-        source, _ = self._cut(
-            source, self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter, ""
-        )
-        cell.source = source
+        # The regions as nbgrader's ClearHiddenTests and ClearMarkScheme find them (course.regions).
+        cell.source, had_hidden = regions.replace(cell, regions.HIDDEN_TESTS, self.placeholder)
+        cell.source, _ = regions.replace(cell, regions.MARK_SCHEME, "")
         if cell.cell_type == "code" and (had_hidden or utils.is_grade(cell)):
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
