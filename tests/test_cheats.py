@@ -17,10 +17,15 @@ from conftest import copy_course
 from course.grading import pipeline
 from course.grading.students import write_submission
 
-ASSIGNMENT = "01_concepts"
+#: Hooks that emit an ``execute_result`` before every cell, or write to stderr after every cell.
+INJECT_RESULT = "ip = get_ipython()\nip.events.register('pre_run_cell', lambda *a: ip.displayhook('full marks'))"
+STDERR_WARNING = (
+    "import sys\nget_ipython().events.register('post_run_cell', "
+    "lambda *a: print('DeprecationWarning: harmless', file=sys.stderr))"
+)
 
 #: Code that cheats, by student: {solution cell grade_id or "+" (a new first cell): source}, the recipe, the points lost.
-CHEATS = {
+CONCEPTS = {
     # Switches off the checks in course/ that hidden tests used to call, and answers wrongly.
     "patch-checks": ({
         "+": "import course.checks as c, course.checks.answers as a\n"
@@ -33,14 +38,9 @@ CHEATS = {
                      "def softmax_t(logits, T):\n    return numpy.zeros(numpy.shape(logits))",
     }, "perfect", 2),
     # Emits an execute_result before every cell: nbgrader used to read it as full points.
-    "inject-result": ({
-        "+": "ip = get_ipython()\nip.events.register('pre_run_cell', lambda *a: ip.displayhook('full marks'))",
-    }, "untouched", None),
+    "inject-result": ({"+": INJECT_RESULT}, "untouched", None),
     # Writes a harmless warning to stderr after every cell of a correct submission: nbgrader used to zero the cell.
-    "stderr-warning": ({
-        "+": "import sys\nget_ipython().events.register('post_run_cell', "
-             "lambda *a: print('DeprecationWarning: harmless', file=sys.stderr))",
-    }, "perfect", 0),
+    "stderr-warning": ({"+": STDERR_WARNING}, "perfect", 0),
     # Knows the grader's fixed cases and returns stored answers.
     "lookup-table": ({
         "transformer_params": "STORED = {(50257, 1024, 768, 12, 3072): 124439808, (50257, 1024, 1024, 24, 4096): 354823168,\n"
@@ -55,13 +55,40 @@ CHEATS = {
     }, "perfect", 1),
 }
 
+SETUP = {
+    "patch-checks": ({
+        "+": "import course.checks as c\nc.expect = lambda *x, **k: None",
+        "scale_images": "def scale_images(x):\n    return x[..., None].astype('float32')",
+    }, "perfect", 1),
+    "patch-numpy": ({
+        "positive_fraction": "import math, numpy\nnumpy.isclose = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\n"
+                             "def positive_fraction(labels):\n    return 0.5",
+    }, "perfect", 1),
+    "inject-result": ({"+": INJECT_RESULT}, "untouched", None),
+    "stderr-warning": ({"+": STDERR_WARNING}, "perfect", 0),
+    # Stored counts for the labels the grader is known to use, zeros otherwise.
+    "lookup-table": ({
+        "count_per_class": "import numpy as np\nSTORED = {(3, 3, 9): [0, 0, 0, 2, 0, 0, 0, 0, 0, 1], (): [0] * 10}\n"
+                           "def count_per_class(labels):\n"
+                           "    return np.array(STORED.get(tuple(int(v) for v in labels), [0] * 10))",
+    }, "perfect", 1),
+    "always-equal": ({
+        "positive_fraction": "class Always(float):\n    def __eq__(self, other):\n        return True\n"
+                             "    __hash__ = float.__hash__\n"
+                             "def positive_fraction(labels):\n    return Always(0.5)",
+    }, "perfect", 1),
+}
+
+#: Per assignment: its notebook and its cheating students.
+BATCHES = {"00_setup": ("check_environment.ipynb", SETUP), "01_concepts": ("concepts.ipynb", CONCEPTS)}
+
 pytestmark = pytest.mark.slow
 
 
-def _write(root, student, changes, recipe):
-    student_id = write_submission(root, ASSIGNMENT, student, recipe)
-    folder = os.path.join(root, "submitted", student_id, ASSIGNMENT)
-    path = os.path.join(folder, "concepts.ipynb")
+def _write(root, assignment, student, changes, recipe):
+    student_id = write_submission(root, assignment, student, recipe)
+    folder = os.path.join(root, "submitted", student_id, assignment)
+    path = os.path.join(folder, BATCHES[assignment][0])
     nb = nbformat.read(path, as_version=4)
     for grade_id, source in changes.items():
         if grade_id == "+":
@@ -76,27 +103,36 @@ def _write(root, student, changes, recipe):
 
 @pytest.fixture(scope="module")
 def cheat_batch(tmp_path_factory):
-    """Grades an honest student and every cheat of ``CHEATS`` in one batch; returns scores by student."""
+    """Grades, per assignment of ``BATCHES``, an honest student and every cheat in one batch; returns scores."""
     root = copy_course(str(tmp_path_factory.mktemp("cheats")))
-    pipeline.generate_release(pipeline.make_api(root), [ASSIGNMENT])
-    ids = {"honest": write_submission(root, ASSIGNMENT, "honest", "perfect")}
-    for student, (changes, recipe, _) in CHEATS.items():
-        ids[student] = _write(root, student, changes, recipe)
+    pipeline.generate_release(pipeline.make_api(root), list(BATCHES))
+    found = {}
+    for assignment, (_, cheats) in BATCHES.items():
+        found[assignment] = _grade(root, assignment, cheats)
+    return found
+
+
+def _grade(root, assignment, cheats):
+    ids = {"honest": write_submission(root, assignment, "honest", "perfect")}
+    for student, (changes, recipe, _) in cheats.items():
+        ids[student] = _write(root, assignment, student, changes, recipe)
     proc = subprocess.run(
-        [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root, "--workers", "1"],
+        [sys.executable, "-m", "course", "grade", assignment, "--course-dir", root, "--workers", "1"],
         capture_output=True, text=True, timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(os.path.join(root, "exports", "grades.csv"), encoding="utf-8") as fh:
-        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh) if row["assignment"] == ASSIGNMENT}
-    return {student: scores[student_id] for student, student_id in ids.items()}, root
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh) if row["assignment"] == assignment}
+    return {student: scores[student_id] for student, student_id in ids.items()}
 
 
-@pytest.mark.parametrize("student", sorted(CHEATS))
-def test_each_cheat_earns_exactly_the_points_of_its_honest_part(cheat_batch, student):
+@pytest.mark.parametrize(
+    "assignment, student", [(a, s) for a, (_, cheats) in BATCHES.items() for s in sorted(cheats)]
+)
+def test_each_cheat_earns_exactly_the_points_of_its_honest_part(cheat_batch, assignment, student):
     """Does a cheating submission score what an honest one scores minus the cells it cheats on (zero when nothing is answered)?"""
-    scores, _ = cheat_batch
-    lost = CHEATS[student][2]
-    assert scores["honest"] > 30
+    scores = cheat_batch[assignment]
+    lost = BATCHES[assignment][1][student][2]
+    assert scores["honest"] >= 3
     expected = 0.0 if lost is None else scores["honest"] - lost
     assert scores[student] == pytest.approx(expected, abs=1e-6)
