@@ -81,6 +81,7 @@ SETUP = {
 
 #: Per assignment: its notebook and its cheating students.
 BATCHES = {"00_setup": ("check_environment.ipynb", SETUP), "01_concepts": ("concepts.ipynb", CONCEPTS)}
+NOTEBOOKS = {"03_bert_imdb": "bert_imdb.ipynb", **{a: nb for a, (nb, _) in BATCHES.items()}}
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +89,7 @@ pytestmark = pytest.mark.slow
 def _write(root, assignment, student, changes, recipe):
     student_id = write_submission(root, assignment, student, recipe)
     folder = os.path.join(root, "submitted", student_id, assignment)
-    path = os.path.join(folder, BATCHES[assignment][0])
+    path = os.path.join(folder, NOTEBOOKS[assignment])
     nb = nbformat.read(path, as_version=4)
     for grade_id, source in changes.items():
         if grade_id == "+":
@@ -136,3 +137,28 @@ def test_each_cheat_earns_exactly_the_points_of_its_honest_part(cheat_batch, ass
     assert scores["honest"] >= 3
     expected = 0.0 if lost is None else scores["honest"] - lost
     assert scores[student] == pytest.approx(expected, abs=1e-6)
+
+
+#: Assignment 03 takes minutes per submission, so its cheats share one submission, graded with its
+#: synthetic students (conftest's EXTRA_SUBMISSIONS): {solution cell or "+": source}, points lost.
+BERT_CHEATS = {
+    "+": INJECT_RESULT + "\n" + STDERR_WARNING,
+    # Stored answers for the grader's fixed cases, nothing otherwise (1 point).
+    "most_confident_mistakes": "import numpy as np\n"
+                               "def most_confident_mistakes(probabilities, labels, k):\n"
+                               "    known = {(6, 2): [3, 0], (6, 10): [3, 0, 2]}\n"
+                               "    return np.array(known.get((len(labels), k), []), dtype=np.int64)",
+    # A string that says it equals anything (0.5 points).
+    "split_error": "class Anything(str):\n    def __eq__(self, other):\n        return True\n"
+                   "    __hash__ = str.__hash__\nsplit_error = Anything('KeyError')",
+    # Patches math where it is re-run and answers with uniform probabilities (1 point).
+    "predict_probabilities": "import math\nmath.isclose = lambda *a, **k: True\n"
+                             "def predict_probabilities(classifier, texts, batch_size=32):\n"
+                             "    return np.full((len(texts), 2), 0.5, dtype=np.float32)",
+}
+BERT_CHEATS_LOST = 2.5
+
+
+def write_bert_cheater(root: str, student: str) -> str:
+    """Writes 03's perfect submission with every cheat of ``BERT_CHEATS`` (for conftest's EXTRA_SUBMISSIONS)."""
+    return _write(root, "03_bert_imdb", student.replace("demo-", ""), BERT_CHEATS, "perfect")

@@ -45,6 +45,16 @@ def test_perfect_student_gets_every_autograded_point(graded):
     assert r.auto_score == r.auto_max, f"{assignment}: {r.auto_score}/{r.auto_max} {r.notes}"
 
 
+def test_bert_cheater_earns_exactly_the_points_of_its_honest_part(graded):
+    """Does 03's submission with cheats (hooks, a lookup table, an always-equal answer, patched math) lose exactly the cheated cells?"""
+    from test_cheats import BERT_CHEATS_LOST
+
+    assignment, root, api, records = graded
+    if "cheater" not in records:
+        pytest.skip(f"{assignment} has no cheating submission in this batch")
+    assert records["cheater"].auto_score == pytest.approx(records["perfect"].auto_score - BERT_CHEATS_LOST)
+
+
 def test_untouched_release_gets_zero_without_errors(graded):
     """Does the untouched student version score zero and still grade cleanly?"""
     assignment, root, api, records = graded
