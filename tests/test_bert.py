@@ -1,24 +1,35 @@
-"""Tests for assignment 03 (BERT on IMDB): course/checks/bert.py, its verifiers, and the offline weights.
+"""Tests for assignment 03 (BERT on IMDB): its answer key, its verifiers, and the offline weights.
 
-The reference solutions of the pure functions are taken from the source
-notebook itself, so these tests check what students are graded against.
-The tests marked ``slow`` save models and run the grader's verifiers in a
-fresh process, as nbgrader does (tens of seconds each, no training).
+The reference solutions of the functions are taken from the source notebook
+itself, and judged as the grader judges them: records of the function runner
+(with the key's probes as adapters and callers), judged by the key's judges
+(``source/03_bert_imdb/bert_imdb_key.py``, ``course.grading.tasks``). The
+structure and pretrained-weight checks are those of
+``course.grading.verifiers.bert``. The tests marked ``slow`` save models and
+run the grader's verifiers in a fresh process, as nbgrader does (tens of
+seconds each, no training).
 """
 
 import importlib.metadata
 import os
+import re
 
 import nbformat
 import numpy as np
 import pytest
 
 from conftest import ROOT
+from course import codec
 from course.checks import bert
+from course.grading import judge, tasks
 from course.grading.students import solved_source
+from course.grading.verifiers import bert as verifiers
 from course.lockfile import read_pins
+from test_tasks import failure, judge_function, key_cases
 
 NOTEBOOK = os.path.join(ROOT, "source", "03_bert_imdb", "bert_imdb.ipynb")
+NAME = "bert_imdb"
+KEY = judge.load_key(os.path.join(ROOT, "source", "03_bert_imdb", f"{NAME}{judge.KEY_SUFFIX}"))
 NODEPS = os.path.join(ROOT, "requirements-nodeps.txt")
 
 
@@ -86,16 +97,44 @@ def test_evaluation_sample_is_capped_and_balanced():
     assert all(labels[int(t[1:])] == y for t, y in zip(got_texts, got_labels))
 
 
-# ------------------------------------------------------------------ in-kernel checks
+# ------------------------------------------------------------------ the answer key
+
+
+def _verdict(grade_id, function, student="student", cases=None):
+    return judge_function(KEY, grade_id, function, NAME, student, cases)
+
+
+def _failure(grade_id, function, cases=None):
+    return failure(KEY, grade_id, function, NAME, cases=cases)
+
+
+def _value_verdict(grade_id, values):
+    """The grader's verdict on values handed in for a ValueQuestion (sent through the data format first)."""
+    decoded = {name: codec.decode(codec.encode(value)) for name, value in values.items()}
+    return judge.run_judge(KEY.questions[grade_id].judge, decoded)
+
+
+def test_key_judges_every_graded_cell_of_the_notebook():
+    """Does 03's key have a question for every autograded cell, functions re-run from their own cells and models sent to the grader-only verifiers?"""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    graded = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert graded == set(KEY.questions)
+    for grade_id, question in KEY.questions.items():
+        if isinstance(question, judge.FunctionQuestion):
+            assert question.function in KEY.runner_cells, grade_id
+        if isinstance(question, judge.ModelQuestion):
+            assert question.verifier.startswith("course.grading.verifiers.bert:"), grade_id
 
 
 def test_reference_dataset_passes_and_wrong_pipelines_fail():
-    """Does check_make_dataset accept the reference and reject no shuffling, no batching, repeat() and unseeded shuffles?"""
+    """Does the key accept the reference make_dataset and reject no shuffling, no batching, repeat(), unseeded shuffles and labels shuffled apart, saying which?"""
     from course.runtime import import_tensorflow
 
     tf = import_tensorflow()
     good = reference("make_dataset")
-    bert.check_make_dataset(good)
+    for student in ("ada", "bob"):
+        verdict = _verdict("test_make_dataset", good, student)
+        assert verdict.passed and verdict.score == 1.0, verdict.message
 
     def no_shuffle(texts, labels, batch_size, shuffle=False, seed=None):
         return good(texts, labels, batch_size, False, None)
@@ -119,9 +158,19 @@ def test_reference_dataset_passes_and_wrong_pipelines_fail():
             y = y.shuffle(len(texts), seed=None if seed is None else seed + 1)
         return tf.data.Dataset.zip((x, y)).batch(batch_size)
 
-    for wrong in (no_shuffle, unbatched, repeated, unseeded, labels_apart):
-        with pytest.raises(AssertionError):
-            bert.check_make_dataset(wrong)
+    def a_list(texts, labels, batch_size, shuffle=False, seed=None):
+        return list(zip(texts, labels))
+
+    for wrong, words in (
+        (no_shuffle, "must mix the order"),
+        (unbatched, "batch the data"),
+        (repeated, "endless dataset"),
+        (unseeded, "with the same seed"),
+        (labels_apart, "move each label together with its review"),
+        (a_list, "must return a tf.data.Dataset"),
+    ):
+        message = _failure("test_make_dataset", wrong)
+        assert words in message, (wrong.__name__, message)
 
 
 def _adamw(schedule, weight_decay=0.01):
@@ -139,19 +188,34 @@ def _warmup_cosine(total_steps, peak, share=0.1, rounding=int, target=None):
     )
 
 
+def _optimizer_cases(total, peak=5e-5):
+    """The grader's two calls of make_optimizer (``tasks.optimizer_cases``) for a given run length."""
+    return [((total, peak), None), ((1, peak), None)]
+
+
 def test_reference_optimizer_passes_also_for_one_step():
-    """Does the reference make_optimizer pass the check, which also asks for total_steps=1 (CosineDecay needs decay_steps >= 1)?"""
+    """Does the reference make_optimizer pass the key for several students' run lengths, which include total_steps=1 (CosineDecay needs decay_steps >= 1)?"""
     make_optimizer = reference("make_optimizer")
-    bert.check_make_optimizer(make_optimizer)
+    for student in ("ada", "bob", "chen"):
+        cases = key_cases(KEY, "test_make_optimizer", NAME, student)
+        assert 100 <= cases[0][0][0] <= 200 and cases[1][0][0] == 1
+        verdict = _verdict("test_make_optimizer", make_optimizer, student)
+        assert verdict.passed and verdict.score == 1.0, verdict.message
     one = make_optimizer(1, 5e-5)
     assert np.isfinite(float(one._learning_rate(0))) and np.isfinite(float(one._learning_rate(1)))
 
 
 @pytest.mark.parametrize("rounding", [int, round, np.ceil])
 def test_optimizer_check_accepts_every_rounding_of_ten_percent(rounding):
-    """Is a 10% warm-up accepted however the student rounds it, also for a step count that is not a multiple of 10?"""
-    for total in (200, 205):
-        bert.check_make_optimizer(lambda steps, peak: _adamw(_warmup_cosine(steps, peak, rounding=lambda v: int(rounding(v)))), total_steps=total)
+    """Is a 10% warm-up accepted however the student rounds it, also for step counts that are not a multiple of 10?"""
+    def make_optimizer(steps, peak):
+        return _adamw(_warmup_cosine(steps, peak, rounding=lambda v: int(rounding(v))))
+
+    for total in (195, 200, 105, 101):
+        verdict = _verdict("test_make_optimizer", make_optimizer, cases=_optimizer_cases(total))
+        assert verdict.passed, (total, verdict.message)
+    verdict = _verdict("test_make_optimizer", make_optimizer, "ada")  # a student's drawn run length
+    assert verdict.passed, verdict.message
 
 
 @pytest.mark.parametrize(
@@ -168,7 +232,7 @@ def test_optimizer_check_accepts_every_rounding_of_ten_percent(rounding):
             lambda steps, peak: _adamw(
                 __import__("keras").optimizers.schedules.CosineDecay(0.0, steps, alpha=1.0, warmup_target=peak, warmup_steps=max(1, steps // 10))
             ),
-            "decay",
+            "decay to (nearly) zero",
         ),
         (
             lambda steps, peak: _adamw(
@@ -176,81 +240,119 @@ def test_optimizer_check_accepts_every_rounding_of_ten_percent(rounding):
             ),
             "total_steps=1",
         ),
+        (lambda steps, peak: "AdamW", "must return a Keras optimizer"),
     ],
 )
 def test_optimizer_check_names_what_differs_from_the_task(wrong, words):
-    """Does check_make_optimizer reject Adam, another weight decay, a fixed rate, no warm-up, a 20% or 3% warm-up, a too-large peak, no decay, and a crash at total_steps=1, saying which?"""
-    with pytest.raises(AssertionError) as info:
-        bert.check_make_optimizer(wrong)
-    assert words in str(info.value)
+    """Does the key reject Adam, another weight decay, a fixed rate, no warm-up, a 20% or 3% warm-up, a too-large peak, no decay, a failure at total_steps=1 and a non-optimizer, saying which?"""
+    for student in ("ada", "bob"):
+        message = failure(KEY, "test_make_optimizer", wrong, NAME, student)
+        assert words in message, (student, message)
 
 
 def test_reference_mistakes_pass_the_hidden_cases():
-    """Does the reference most_confident_mistakes give the expected indices, most confident first?"""
+    """Does the reference most_confident_mistakes give the expected indices, most confident first, and pass the key for several students?"""
     find = reference("most_confident_mistakes")
     p = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.05, 0.95], [0.7, 0.3], [0.45, 0.55]])
     y = np.array([1, 1, 0, 0, 0, 1])
     assert find(p, y, 2).tolist() == [3, 0]
     assert find(p, y, 10).tolist() == [3, 0, 2]
     assert find(p[[1, 4, 5]], y[[1, 4, 5]], 3).dtype == np.int64
+    for student in ("ada", "bob"):
+        verdict = _verdict("test_most_confident_mistakes", find, student)
+        assert verdict.passed and verdict.score == 1.0, verdict.message
 
 
-def _hidden_test(grade_id):
-    """The source of one test cell of the source notebook, hidden tests included."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def test_mistakes_hidden_test_accepts_any_integer_dtype_and_an_empty_float_array():
-    """Does the hidden test of most_confident_mistakes pass int32 indices and np.array([]) for 'no mistakes'?"""
-    source = _hidden_test("test_most_confident_mistakes").split("### BEGIN HIDDEN TESTS")[1]
+def test_mistakes_key_accepts_any_integer_dtype_and_an_empty_float_array():
+    """Does the key of most_confident_mistakes pass int32 indices and np.array([]) for 'no mistakes', and fail float indices in the wrong order?"""
     reference_find = reference("most_confident_mistakes")
 
     def int32_and_plain_empty(probabilities, labels, k):
         found = reference_find(probabilities, labels, k).astype(np.int32)
         return found if found.size else np.array([])
 
-    exec(source, {"np": np, "most_confident_mistakes": int32_and_plain_empty})
-    with pytest.raises(AssertionError):
-        exec(source, {"np": np, "most_confident_mistakes": lambda p, y, k: reference_find(p, y, k).astype(np.float64)[::-1]})
+    verdict = _verdict("test_most_confident_mistakes", int32_and_plain_empty)
+    assert verdict.passed, verdict.message
+    message = _failure("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k).astype(np.float64)[::-1])
+    assert "should hold integers" in message
+    message = _failure("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k)[::-1])
+    assert message == "most_confident_mistakes returns a wrong result for two mistakes asked: the result has wrong values (case 1 of 4)."
 
 
 def test_split_experiment_raises_what_the_answer_says():
-    """Does unpacking a tf.data.Dataset into two names raise ValueError, as option B and the hidden test of split_error say?"""
+    """Does unpacking a tf.data.Dataset into two names raise ValueError, which the key (like option B) takes as the answer?"""
     from course.runtime import import_tensorflow
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "split_error")
     scope = {"tf": import_tensorflow()}
-    exec(solved_source(cell), scope)
-    assert scope["split_error"] == "ValueError"
-    exec(_hidden_test("test_split_error"), scope)
+    for name in ("split_answer", "split_error"):
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
+        exec(solved_source(cell), scope)
+    assert scope["split_error"] == "ValueError" and scope["split_answer"] == "B"
+    for name in ("split_answer", "split_error"):
+        verdict = _value_verdict(f"test_{name}", {name: scope[name]})
+        assert verdict.passed and verdict.score == 1.0, verdict.message
+    assert _value_verdict("test_split_error", {"split_error": " valueerror "}).passed  # spaces and case do not matter
+    assert _value_verdict("test_split_error", {"split_error": "TypeError"}).message == "split_error is not correct."
+    assert not _value_verdict("test_split_error", {"split_error": None}).passed
+    assert _value_verdict("test_split_answer", {"split_answer": "A"}).message == "split_answer is not the correct option."
+
+
+def _softmax(logits, dtype=np.float32):
+    logits = np.asarray(logits, dtype=np.float64)
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (z / z.sum(axis=1, keepdims=True)).astype(dtype)
 
 
 def test_probabilities_check():
-    """Does check_probabilities accept a softmax in float32 or float64 and reject logits, integers and wrong shapes?"""
-    logits = np.array([[1.0, -1.0], [0.2, 0.3]])
-    soft = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
-    bert.check_probabilities(soft, soft)
-    bert.check_probabilities(soft.astype(np.float64), soft)
-    for wrong in (logits.astype(np.float32), np.round(soft).astype(np.int64), soft[:1], soft[:, ::-1].copy()):
-        with pytest.raises(AssertionError):
-            bert.check_probabilities(wrong, soft)
+    """Does the key accept a softmax in float32 or float64 and reject logits, integers, wrong shapes and swapped classes?"""
+    for correct in (reference("predict_probabilities"), lambda clf, texts, batch_size=32: _softmax(clf.predict(texts), np.float64)):
+        verdict = _verdict("test_predict_probabilities", correct)
+        assert verdict.passed and verdict.score == 1.0, verdict.message
+    for wrong, words in (
+        (lambda clf, texts, batch_size=32: np.asarray(clf.predict(texts)), "between 0 and 1"),
+        (lambda clf, texts, batch_size=32: np.round(_softmax(clf.predict(texts))).astype(np.int64), "floating-point"),
+        (lambda clf, texts, batch_size=32: _softmax(clf.predict(texts))[:1], "must return shape (number of texts, 2)"),
+        (lambda clf, texts, batch_size=32: _softmax(clf.predict(texts))[:, ::-1].copy(), "returns a wrong result for a batch of logits"),
+        (lambda clf, texts, batch_size=32: list(_softmax(clf.predict(texts))), "must return a NumPy array"),
+    ):
+        assert words in _failure("test_predict_probabilities", wrong)
+
+
+def test_probabilities_are_judged_on_a_stand_in_classifier_the_grader_chose():
+    """Is predict_probabilities called on a stand-in classifier whose logits the grader drew, one text per row?"""
+    seen = []
+
+    def spy(classifier, texts, batch_size=32):
+        logits = np.asarray(classifier.predict(texts))
+        seen.append((len(texts), logits.shape))
+        return _softmax(logits)
+
+    cases = key_cases(KEY, "test_predict_probabilities", NAME)
+    assert _verdict("test_predict_probabilities", spy).passed
+    assert seen == [(len(case[0][0]), case[0][0].shape) for case in cases]
+    assert [shape for _, shape in seen] == [(8, 2), (5, 2)]
 
 
 def test_own_reviews_check():
-    """Does check_own_reviews accept four varied reviews of both classes and reject lazy ones?"""
+    """Does check_own_reviews (and the key, on the handed-in values) accept four varied reviews of both classes and reject lazy ones?"""
     reviews = ["a truly great film", "boring and far too long", "not bad at all", "the worst acting ever seen"]
-    bert.check_own_reviews(reviews, [1, 0, 1, 0], [1, 0, 0, 0])
-    for wrong_reviews, wrong_labels in (
-        (reviews[:3], [1, 0, 1]),
-        (reviews, [1, 1, 1, 1]),
-        (reviews[:3] + [reviews[0]], [1, 0, 1, 1]),
-        (reviews[:3] + ["bad"], [1, 0, 1, 0]),
-        (reviews, [1, 0, 2, 0]),
+    tasks.check_own_reviews(reviews, [1, 0, 1, 0], [1, 0, 0, 0])
+    verdict = _value_verdict("test_my_reviews", {"my_reviews": reviews, "my_labels": [1, 0, 1, 0], "my_predictions": np.array([1, 0, 0, 0])})
+    assert verdict.passed, verdict.message
+    for wrong_reviews, wrong_labels, words in (
+        (reviews[:3], [1, 0, 1], "at least four"),
+        (reviews, [1, 1, 1, 1], "both positive and negative"),
+        (reviews[:3] + [reviews[0]], [1, 0, 1, 1], "not the same one twice"),
+        (reviews[:3] + ["bad"], [1, 0, 1, 0], "at least three words"),
+        (reviews, [1, 0, 2, 0], "0 (negative) or 1 (positive)"),
     ):
-        with pytest.raises(AssertionError):
-            bert.check_own_reviews(wrong_reviews, wrong_labels)
+        with pytest.raises(AssertionError, match=re.escape(words)):
+            tasks.check_own_reviews(wrong_reviews, wrong_labels)
+        verdict = _value_verdict("test_my_reviews", {"my_reviews": wrong_reviews, "my_labels": wrong_labels, "my_predictions": None})
+        assert not verdict.passed and words in verdict.message
+    verdict = _value_verdict("test_my_reviews", {"my_reviews": reviews, "my_labels": [1, 0, 1, 0], "my_predictions": np.array([1, 0])})
+    assert verdict.message == "predict one label for each of your reviews."
 
 
 @pytest.fixture(scope="module")
@@ -274,15 +376,15 @@ def test_structure_check_accepts_the_reference_and_names_what_is_wrong(minilm):
     import keras_hub
 
     path, classifier = minilm
-    bert.check_classifier(classifier, 128)
+    verifiers.check_classifier(classifier, 128)
     with pytest.raises(AssertionError, match="sequence_length=256"):
-        bert.check_classifier(classifier, 256)
+        verifiers.check_classifier(classifier, 256)
     three = keras_hub.models.BertTextClassifier(backbone=classifier.backbone, num_classes=3, preprocessor=classifier.preprocessor)
     with pytest.raises(AssertionError, match="two classes"):
-        bert.check_classifier(three, 128)
+        verifiers.check_classifier(three, 128)
     bare = keras_hub.models.BertTextClassifier(backbone=classifier.backbone, num_classes=2, preprocessor=None)
     with pytest.raises(AssertionError, match="preprocessor"):
-        bert.check_classifier(bare, 128)
+        verifiers.check_classifier(bare, 128)
 
 
 def perturbed_copy(classifier, relative):
@@ -297,7 +399,7 @@ def perturbed_copy(classifier, relative):
     )
     copy.set_weights(classifier.get_weights())
     rng = np.random.default_rng(0)
-    for weight in bert._encoder_weights(copy.backbone):
+    for weight in verifiers._encoder_weights(copy.backbone):
         value = keras.ops.convert_to_numpy(weight)
         weight.assign(value + relative * np.std(value) * rng.standard_normal(value.shape).astype(value.dtype))
     return copy
@@ -316,14 +418,14 @@ def random_classifier(classifier):
 def test_pretrained_and_fine_tuned_evidence(minilm):
     """Are pretrained weights recognised, untouched ones refused as not fine-tuned, random ones refused as not pretrained?"""
     path, classifier = minilm
-    untouched = bert.check_pretrained(classifier, path)
+    untouched = verifiers.check_pretrained(classifier, path)
     assert untouched["encoder_change"] == 0 and untouched["embedding_correlation"] > 0.999
     with pytest.raises(AssertionError, match="fine-tune"):
-        bert.check_pretrained(classifier, path, fine_tuned=True)
-    tuned = bert.check_pretrained(perturbed_copy(classifier, 0.02), path, fine_tuned=True)
-    assert bert.MIN_ENCODER_CHANGE < tuned["encoder_change"] < 0.1
+        verifiers.check_pretrained(classifier, path, fine_tuned=True)
+    tuned = verifiers.check_pretrained(perturbed_copy(classifier, 0.02), path, fine_tuned=True)
+    assert verifiers.MIN_ENCODER_CHANGE < tuned["encoder_change"] < 0.1
     with pytest.raises(AssertionError, match="not the pretrained ones"):
-        bert.check_pretrained(random_classifier(classifier), path)
+        verifiers.check_pretrained(random_classifier(classifier), path)
 
 
 # ------------------------------------------------------------------ verifiers, out of process
@@ -347,7 +449,7 @@ def test_verifiers_pass_a_fine_tuned_classifier(minilm, grader_env, tmp_path):
     perturbed_copy(minilm[1], 0.02).save(path)
     verdict = run_verifier("course.grading.verifiers.bert:verify_fine_tuned", str(path))
     assert verdict.passed, verdict.message
-    assert verdict.metrics["encoder_change"] > bert.MIN_ENCODER_CHANGE
+    assert verdict.metrics["encoder_change"] > verifiers.MIN_ENCODER_CHANGE
 
 
 @pytest.mark.slow
