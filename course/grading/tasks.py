@@ -27,6 +27,8 @@ def judge_scaling(results: Sequence[dict], cases: Sequence[tuple], name: str) ->
     for result in results:
         value = result.get("value") if result.get("status") == "ok" else None
         if isinstance(value, np.ndarray) and value.ndim == 3:
+            if value.shape == (28, 28, 1):
+                raise AssertionError(f"{name} must keep the batch axis for a single image: (1, 28, 28) → (1, 28, 28, 1).")
             raise AssertionError(f"{name} must add a channel axis: (n, 28, 28) → (n, 28, 28, 1).")
         if isinstance(value, np.ndarray) and value.dtype != np.float32 and value.dtype.kind == "f":
             raise AssertionError(f"{name} must return float32 values, not {value.dtype}.")
@@ -63,6 +65,12 @@ def judge_pair(results: Sequence[dict], cases: Sequence[tuple], name: str) -> No
             except (TypeError, ValueError):
                 raise AssertionError(f"{name} must return two whole numbers.") from None
         fixed.append(result)
+    for result, case in zip(fixed, cases):
+        got = result.get("value") if result.get("status") == "ok" else None
+        if got is not None and got[0] == got[1]:
+            raise AssertionError(f"{name} must skip the diagonal: those are the correct predictions.")
+        if got is not None and got == tuple(reversed(case[1])):
+            raise AssertionError(f"{name} returns the pair the wrong way round: rows are true digits, columns predictions.")
     judge_cases(fixed, cases, name)
 
 
