@@ -48,12 +48,14 @@ c.Sandbox.enabled = os.environ.get("COURSE_SANDBOX", "1") != "0"
 c.Sandbox.required = os.environ.get("COURSE_SANDBOX") == "required"
 # Limits for the whole notebook, from the reference solutions' measured runs
 # on 2 CPU cores (README, "Which assignment fits where") with a wide margin:
-# 00 10 s / 0.9 GiB, 01 3 s / 0.1 GiB, 02 40 s / 0.8 GiB, 03 275 s / 2.9 GiB.
+# 00 10 s / 0.9 GiB, 01 3 s / 0.1 GiB, 02 40 s / 0.8 GiB, 03 275 s / 2.9 GiB,
+# 04 202 s / 2.4 GiB.
 c.Sandbox.limits = {
     "00_setup": {"seconds": 180, "memory_mb": 3072},
     "01_concepts": {"seconds": 120, "memory_mb": 2048},
     "02_mnist_cnn": {"seconds": 600, "memory_mb": 4096},
     "03_bert_imdb": {"seconds": 1800, "memory_mb": 8192},
+    "04_inference_cost": {"seconds": 1200, "memory_mb": 8192},
 }
 c.Sandbox.default_limits = {"seconds": 1800, "memory_mb": 8192}
 c.Sandbox.verifier_limits = {"seconds": 1800, "memory_mb": 8192}
@@ -81,6 +83,11 @@ c.VerifyArtifacts.verifiers = {
     # 03_bert_imdb: structure and fine-tuning evidence, then accuracy on held-out reviews.
     "test_bert_fine_tuned": "course.checks.bert:verify_fine_tuned",
     "test_bert_accuracy": "course.checks.bert:verify_accuracy",
+    # 04_inference_cost: really int8 and small, really sparse, a distilled student within budget.
+    # (Its value and function questions are judged by source/04_inference_cost/inference_cost_key.py.)
+    "test_int8_model": "course.grading.verifiers.compression:verify_int8_model",
+    "test_pruned_model": "course.grading.verifiers.compression:verify_pruned_model",
+    "test_distilled_student": "course.grading.verifiers.compression:verify_distilled_student",
 }
 
 # - a graded cell pasted twice keeps its last copy instead of aborting the submission;

@@ -28,8 +28,10 @@ def text_sources(source_dir: str) -> List[str]:
     footer notebooks in ``PARTS_DIR`` that nbgrader adds to every release
     notebook. They live outside ``source/`` so that nbgrader and its
     formgrader never take them for an assignment or a notebook of one.
+    Answer keys (``*_key.py``, grader-only Python modules) are not notebooks.
     """
-    return sorted(glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(PARTS_DIR, "*.py")))
+    found = glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(PARTS_DIR, "*.py"))
+    return sorted(path for path in found if not path.endswith("_key.py"))
 
 
 def build_notebook(py_path: str) -> nbformat.NotebookNode:
