@@ -73,22 +73,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Models handed in by hidden tests are judged in a separate, fresh process
-# (course/grading/artifacts.py), so student code cannot fake an accuracy.
-# Each assignment with such a test registers its verifier here.
-c.VerifyArtifacts.verifiers = {
-    # 02_mnist_cnn: structure of a fresh build_cnn() model, then the trained model's test accuracy.
-    "test_cnn_structure": "course.checks.mnist:verify_cnn_structure",
-    "test_cnn_accuracy": "course.checks.mnist:verify_cnn_accuracy",
-    # 03_bert_imdb: structure and fine-tuning evidence, then accuracy on held-out reviews.
-    "test_bert_fine_tuned": "course.checks.bert:verify_fine_tuned",
-    "test_bert_accuracy": "course.checks.bert:verify_accuracy",
-    # 04_inference_cost: really int8 and small, really sparse, a distilled student within budget.
-    # (Its value and function questions are judged by source/04_inference_cost/inference_cost_key.py.)
-    "test_int8_model": "course.grading.verifiers.compression:verify_int8_model",
-    "test_pruned_model": "course.grading.verifiers.compression:verify_pruned_model",
-    "test_distilled_student": "course.grading.verifiers.compression:verify_distilled_student",
-}
+# Every autograded point is decided in the grader's process, never in the
+# student's kernel (course/grading/judge.py): hidden tests only hand answers in
+# (course/checks/handin.py); VerifyArtifacts judges them with the notebook's
+# answer key, source/<assignment>/<notebook>_key.py (never released, never
+# mounted in a sandbox): values compared here, functions re-run in one fresh
+# sandboxed process per notebook, models judged by verifiers in another; then
+# every grade cell's outputs are normalised so that student output cannot
+# grant or remove points. COURSE_GRADING_SALT (optional, secret) varies the
+# random inputs drawn for each student's functions.
 
 # - a graded cell pasted twice keeps its last copy instead of aborting the submission;
 c.Autograde.sanitize_preprocessors = [

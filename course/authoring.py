@@ -26,12 +26,11 @@ def text_sources(source_dir: str) -> List[str]:
 
     These are each assignment's notebooks (``*/*.py``) and the header and
     footer notebooks in ``PARTS_DIR`` that nbgrader adds to every release
-    notebook. They live outside ``source/`` so that nbgrader and its
+    notebook; answer keys (``*_key.py``, ``course.grading.judge``) are not notebooks. They live outside ``source/`` so that nbgrader and its
     formgrader never take them for an assignment or a notebook of one.
-    Answer keys (``*_key.py``, grader-only Python modules) are not notebooks.
     """
-    found = glob.glob(os.path.join(source_dir, "*", "*.py")) + glob.glob(os.path.join(PARTS_DIR, "*.py"))
-    return sorted(path for path in found if not path.endswith("_key.py"))
+    notebooks = [p for p in glob.glob(os.path.join(source_dir, "*", "*.py")) if not p.endswith("_key.py")]
+    return sorted(notebooks + glob.glob(os.path.join(PARTS_DIR, "*.py")))
 
 
 def build_notebook(py_path: str) -> nbformat.NotebookNode:

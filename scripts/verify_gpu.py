@@ -43,8 +43,8 @@ sys.path.insert(0, ROOT)
 
 #: Per assignment: notebook, the test cell whose model is judged, its verifier.
 ASSIGNMENTS = {
-    "02_mnist_cnn": ("mnist_cnn.ipynb", "test_cnn_accuracy", "course.checks.mnist:verify_cnn_accuracy"),
-    "03_bert_imdb": ("bert_imdb.ipynb", "test_bert_accuracy", "course.checks.bert:verify_accuracy"),
+    "02_mnist_cnn": ("mnist_cnn.ipynb", "test_cnn_accuracy", "course.grading.verifiers.mnist:verify_cnn_accuracy"),
+    "03_bert_imdb": ("bert_imdb.ipynb", "test_bert_accuracy", "course.grading.verifiers.bert:verify_accuracy"),
 }
 SEED_LINE = re.compile(r"^SEED = \d+", re.MULTILINE)
 RESULT_PREFIX = "VERIFY-GPU-PROBE "

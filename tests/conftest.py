@@ -75,7 +75,7 @@ def copy_course(target: str) -> str:
 BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
 MODULE_GROUPS = {"test_bert.py": "bert", "test_concepts.py": "grade-01_concepts"}
-FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile"}
+FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats"}
 
 
 def xdist_group_of(item):

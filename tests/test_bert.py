@@ -345,7 +345,7 @@ def test_verifiers_pass_a_fine_tuned_classifier(minilm, grader_env, tmp_path):
 
     path = tmp_path / "tuned.keras"
     perturbed_copy(minilm[1], 0.02).save(path)
-    verdict = run_verifier("course.checks.bert:verify_fine_tuned", str(path))
+    verdict = run_verifier("course.grading.verifiers.bert:verify_fine_tuned", str(path))
     assert verdict.passed, verdict.message
     assert verdict.metrics["encoder_change"] > bert.MIN_ENCODER_CHANGE
 
@@ -357,7 +357,8 @@ def test_untrained_classifier_fails_even_with_a_faked_accuracy(minilm, grader_en
 
     from course.checks.bert import evaluation_sample
     from course.data import load_imdb_arrays
-    from course.grading.artifacts import artifact_path, hand_in, run_verifier
+    from course.checks.handin import artifact_path, hand_in
+    from course.grading.artifacts import run_verifier
     from course.profiles import CPU
 
     classifier = minilm[1]
@@ -373,10 +374,10 @@ def test_untrained_classifier_fails_even_with_a_faked_accuracy(minilm, grader_en
     accuracy_file = artifact_path("test_bert_accuracy")
     fine_tuned_file = artifact_path("test_bert_fine_tuned")
 
-    verdict = run_verifier("course.checks.bert:verify_accuracy", accuracy_file)
+    verdict = run_verifier("course.grading.verifiers.bert:verify_accuracy", accuracy_file)
     assert not verdict.passed
     assert verdict.metrics["accuracy"] < CPU.bert_min_accuracy and verdict.metrics["reviews"] == len(labels)
-    verdict = run_verifier("course.checks.bert:verify_fine_tuned", fine_tuned_file)
+    verdict = run_verifier("course.grading.verifiers.bert:verify_fine_tuned", fine_tuned_file)
     assert not verdict.passed and "fine-tune" in verdict.message
 
 
@@ -387,7 +388,7 @@ def test_random_classifier_fails_the_fine_tuning_check(minilm, grader_env, tmp_p
 
     path = tmp_path / "random.keras"
     random_classifier(minilm[1]).save(path)
-    verdict = run_verifier("course.checks.bert:verify_fine_tuned", str(path))
+    verdict = run_verifier("course.grading.verifiers.bert:verify_fine_tuned", str(path))
     assert not verdict.passed and "not the pretrained ones" in verdict.message
 
 
@@ -401,10 +402,10 @@ def test_models_with_custom_code_or_another_shape_are_refused(grader_env, tmp_pa
     inputs = keras.Input(shape=(1,), dtype="string")
     lam = keras.Model(inputs, keras.layers.Lambda(lambda x: keras.ops.zeros((keras.ops.shape(x)[0], 2)))(inputs))
     lam.save(tmp_path / "lambda.keras")
-    verdict = run_verifier("course.checks.bert:verify_accuracy", str(tmp_path / "lambda.keras"))
+    verdict = run_verifier("course.grading.verifiers.bert:verify_accuracy", str(tmp_path / "lambda.keras"))
     assert not verdict.passed and "loaded safely" in verdict.message
 
     plain = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
     plain.save(tmp_path / "plain.keras")
-    verdict = run_verifier("course.checks.bert:verify_fine_tuned", str(tmp_path / "plain.keras"))
+    verdict = run_verifier("course.grading.verifiers.bert:verify_fine_tuned", str(tmp_path / "plain.keras"))
     assert not verdict.passed and "keras_hub" in verdict.message

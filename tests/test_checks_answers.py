@@ -1,4 +1,4 @@
-"""Tests of the generic answer checks in course/checks/answers.py."""
+"""Tests of the answer forms (course/checks/answers.py) and the grader's comparisons (course/grading/compare.py)."""
 
 import math
 
@@ -6,6 +6,16 @@ import numpy as np
 import pytest
 
 from course.checks.answers import (
+    describe,
+    expect_array,
+    expect_choice,
+    expect_choices,
+    expect_mapping,
+    expect_number,
+    expect_true_false,
+)
+from course.codec import Unsupported
+from course.grading.compare import (
     Raises,
     check_cases,
     check_choice,
@@ -14,13 +24,7 @@ from course.checks.answers import (
     check_number,
     check_text,
     check_true_false,
-    describe,
-    expect_array,
-    expect_choice,
-    expect_choices,
-    expect_mapping,
-    expect_number,
-    expect_true_false,
+    judge_cases,
     score_choices,
     score_mapping,
     score_numbers,
@@ -257,58 +261,101 @@ TRAITS = {"A": "x", "B": "y", "C": "z", "D": "x"}
 
 
 def test_score_mapping_gives_a_share_per_right_item(capsys):
-    """Does each right item earn points / items, full marks stay full, and the message never name the right option?"""
-    assert score_mapping(dict(TRAITS), TRAITS, "xyz", "q", points=2) == 2.0
-    assert capsys.readouterr().out == ""
+    """Does each right item earn 1/items of the points, full marks carry no note, and the note never name the right option?"""
+    assert score_mapping(dict(TRAITS), TRAITS, "xyz", "q") == (1.0, "")
     one_wrong = {**TRAITS, "C": "x"}
-    assert score_mapping(one_wrong, TRAITS, "xyz", "q", points=2) == 1.5
-    out = capsys.readouterr().out
-    assert out == "q: 3 of 4 items right, 1.5 of 2 points.\n" and "'z'" not in out
-    assert type(score_mapping(one_wrong, TRAITS, "xyz", "q", points=2)) is float, "nbgrader reads a plain float"
+    fraction, note = score_mapping(one_wrong, TRAITS, "xyz", "q")
+    assert (fraction, note) == (0.75, "q: 3 of 4 items right")
+    assert "z" not in note.replace("q: ", "")
+    assert type(fraction) is float, "the grader multiplies a plain float by the cell's points"
+    assert capsys.readouterr().out == "", "scores are returned, never printed in the grader's process"
 
 
 def test_score_mapping_fails_on_a_wrong_form_or_nothing_right():
     """Is a wrong form (not a dict, a missing item) or an answer with no right item a failure, not a score?"""
-    assert "must be a dict" in _message(score_mapping, "x", TRAITS, "xyz", "q", points=2)
-    assert "has no answer for 'D'" in _message(score_mapping, {"A": "x", "B": "y", "C": "z"}, TRAITS, "xyz", "q", points=2)
+    assert "must be a dict" in _message(score_mapping, "x", TRAITS, "xyz", "q")
+    assert "has no answer for 'D'" in _message(score_mapping, {"A": "x", "B": "y", "C": "z"}, TRAITS, "xyz", "q")
     all_wrong = {"A": "y", "B": "z", "C": "x", "D": "z"}
-    assert _message(score_mapping, all_wrong, TRAITS, "xyz", "q", points=2) == "q is not correct: none of its 4 items is right."
+    assert _message(score_mapping, all_wrong, TRAITS, "xyz", "q") == "q is not correct: none of its 4 items is right."
 
 
 def test_score_mapping_with_bool_options():
-    """Are True/False statements scored per statement (one of five wrong: 0.8 of 1 point)?"""
+    """Are True/False statements scored per statement (one of five wrong: 0.8), a NumPy bool counting as a bool?"""
     expected = {"A": True, "B": False, "C": True, "D": True, "E": False}
-    assert score_mapping({**expected, "E": True}, expected, [True, False], "q5", points=1) == 0.8
-    assert score_mapping({**expected, "B": np.bool_(False)}, expected, [True, False], "q5", points=1) == 1.0
+    assert score_mapping({**expected, "E": True}, expected, [True, False], "q5") == (0.8, "q5: 4 of 5 items right")
+    assert score_mapping({**expected, "B": np.bool_(False)}, expected, [True, False], "q5") == (1.0, "")
 
 
-def test_score_choices_rewards_hits_and_charges_false_alarms(capsys):
-    """Does each correct option earn points / k and each wrong one cost as much, so choosing everything is not full marks?"""
+def test_score_choices_rewards_hits_and_charges_false_alarms():
+    """Does each correct option earn 1/k and each wrong one cost as much, so choosing everything is not full marks?"""
     options, right = list("ABCDEFG"), ["A", "B", "C", "D"]
-    assert score_choices({"A", "B", "C", "D"}, right, options, "q", points=2) == 2.0
-    assert score_choices({"A", "B", "C"}, right, options, "q", points=2) == 1.5
-    assert score_choices({"A", "B", "C", "D", "E"}, right, options, "q", points=2) == 1.5
-    assert score_choices(set(options), right, options, "q", points=2) == 0.5
-    out = capsys.readouterr().out
-    assert "3 of the 4 correct options chosen, 0 wrong option(s) chosen; 1.5 of 2 points" in out
-    assert "4 of the 4 correct options chosen, 3 wrong option(s) chosen; 0.5 of 2 points" in out
-    assert "is not correct" in _message(score_choices, set(), right, options, "q", points=2)
-    assert "is not correct" in _message(score_choices, {"A", "E"}, right, options, "q", points=2)
-    assert "must be a set of options" in _message(score_choices, "A", right, options, "q", points=2)
+    assert score_choices({"A", "B", "C", "D"}, right, options, "q") == (1.0, "")
+    assert score_choices({"A", "B", "C"}, right, options, "q") == (
+        0.75, "q: 3 of the 4 correct options chosen, 0 wrong option(s) chosen"
+    )
+    assert score_choices({"A", "B", "C", "D", "E"}, right, options, "q")[0] == 0.75
+    assert score_choices(set(options), right, options, "q") == (
+        0.25, "q: 4 of the 4 correct options chosen, 3 wrong option(s) chosen"
+    )
+    assert score_choices(["a", "B"], right, options, "q")[0] == 0.5, "lists and any case are accepted"
+    assert "is not correct" in _message(score_choices, set(), right, options, "q")
+    assert "is not correct" in _message(score_choices, {"A", "E"}, right, options, "q")
+    assert "must be a set of options" in _message(score_choices, "A", right, options, "q")
 
 
-def test_score_numbers_scores_each_number_on_its_own(capsys):
-    """Does each right number earn its share, a missing one cost only its own, and the message name what is wrong?"""
-    assert score_numbers([(1.0, 1.0, "a"), (2, 2.0, "b")], points=1) == 1.0
-    assert score_numbers([(1.0, 1.0, "a"), (None, 2.0, "b"), (3.0, 3.0, "c"), (5.0, 4.0, "d")], points=2) == 1.0
-    out = capsys.readouterr().out
-    assert "b should be a number but is None" in out and "d has a wrong value" in out and "4.0" not in out
-    assert _message(score_numbers, [(0.0, 1.0, "a")], points=1) == "a has a wrong value."
+def test_score_numbers_scores_each_number_on_its_own():
+    """Does each right number earn its share, a missing one cost only its own, and the note name what is wrong?"""
+    assert score_numbers([(1.0, 1.0, "a"), (2, 2.0, "b")]) == (1.0, "")
+    fraction, note = score_numbers([(1.0, 1.0, "a"), (None, 2.0, "b"), (3.0, 3.0, "c"), (5.0, 4.0, "d")])
+    assert fraction == 0.5
+    assert note == "b should be a number but is None; d has a wrong value; 2 of 4 numbers right"
+    assert "4.0" not in note and not note.endswith(".")
+    assert _message(score_numbers, [(0.0, 1.0, "a")]) == "a has a wrong value."
+    assert _message(score_numbers, [(Unsupported("Cheat"), 1.0, "a")]).startswith("a should be a number but is <Cheat object>")
 
 
 def test_score_numbers_tolerance_accepts_rounded_break_even_points():
     """With abs_tol=1, do the unrounded N*, its ceil, its floor and int() all earn full marks?"""
     n_star = 434782.60869565216
     for answer in (n_star, math.ceil(n_star), math.floor(n_star), int(n_star), round(n_star), np.int64(434783)):
-        assert score_numbers([(answer, n_star, "n")], points=1, abs_tol=1.0) == 1.0
-    assert "has a wrong value" in _message(score_numbers, [(n_star + 2, n_star, "n")], points=1, abs_tol=1.0)
+        assert score_numbers([(answer, n_star, "n")], abs_tol=1.0) == (1.0, "")
+    assert "has a wrong value" in _message(score_numbers, [(n_star + 2, n_star, "n")], abs_tol=1.0)
+
+
+def test_raises_counts_subclasses_by_name():
+    """Does Raises(ArithmeticError) accept a ZeroDivisionError (a subclass) by name, and not a ValueError?"""
+    names = Raises(ArithmeticError).names()
+    assert {"ArithmeticError", "ZeroDivisionError", "OverflowError"} <= names and "ValueError" not in names
+    check_cases(lambda x: 1 / x, [((0,), Raises(ArithmeticError))], "f")
+    assert repr(Raises(KeyError)) == "Raises(KeyError)"
+
+
+def test_judge_cases_explains_each_runner_status():
+    """Does judge_cases turn the runner's missing, not_callable, timeout and short result lists into clear failures?"""
+    cases = [((1,), 1), ((2,), 4, "for two")]
+    ok = {"status": "ok", "value": 1, "args": (1,), "kwargs": {}}
+    assert _message(judge_cases, [{"status": "missing"}, ok], cases, "f") == (
+        "f is not defined in the cell where the task asks for it."
+    )
+    assert _message(judge_cases, [{"status": "not_callable"}, ok], cases, "f") == "f must be a function."
+    assert _message(judge_cases, [ok, {"status": "timeout"}], cases, "f") == "f took too long for two (case 2 of 2)."
+    assert _message(judge_cases, [ok], cases, "f") == "f could not be run on all of the grader's cases."
+    assert _message(judge_cases, [ok, "garbage"], cases, "f") == "f could not be run on the grader's cases."
+
+
+def test_judge_cases_uses_the_arguments_as_they_were_after_the_call():
+    """Is a modified argument reported from the runner's 'args' record, and a value the codec could not carry refused?"""
+    cases = [((np.array([1.0, 2.0]),), 3.0)]
+    changed = {"status": "ok", "value": 3.0, "args": (np.array([0.0, 2.0]),), "kwargs": {}}
+    same = {"status": "ok", "value": 3.0, "args": (np.array([1.0, 2.0]),), "kwargs": {}}
+    assert _message(judge_cases, [changed], cases, "f") == "f must not modify its input; work on a copy instead."
+    judge_cases([same], cases, "f")
+    judge_cases([changed], cases, "f", keep_inputs=False)
+    cheat = {"status": "ok", "value": Unsupported("AlwaysEqual"), "args": same["args"], "kwargs": {}}
+    assert "should be a number but is <AlwaysEqual object>" in _message(judge_cases, [cheat], cases, "f")
+
+
+def test_a_huge_integer_answer_is_wrong_not_a_crash():
+    """Is an int answer of 10**400 (a student's, or a function's result) a wrong value rather than an OverflowError?"""
+    assert _message(check_number, 10**400, 1.5, "q") == "q has a wrong value."
+    assert score_numbers([(1.5, 1.5, "a"), (-(10**400), 2.0, "b")])[0] == 0.5

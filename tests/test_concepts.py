@@ -5,22 +5,24 @@ scratch copy of the course with a perfect, an untouched and a partly wrong
 submission, and check the exact points.
 """
 
-import ast
 import glob
 import math
 import os
 import re
+import tempfile
 
 import nbformat
 import numpy as np
 import pytest
 
 from conftest import ROOT
+from course.grading import judge
 from course.grading.secrets import REGIONS, normalise_html, secret_lines
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
 
 ASSIGNMENT = "01_concepts"
 SOURCE = os.path.join(ROOT, "source", ASSIGNMENT, "concepts.ipynb")
+KEY = judge.load_key(os.path.join(ROOT, "source", ASSIGNMENT, "concepts_key.py"))
 RELEASE = os.path.join(ROOT, "release", ASSIGNMENT, "concepts.ipynb")
 
 #: section (grade_id prefix of its answer cells) -> (autograded points, manually graded points)
@@ -166,21 +168,19 @@ def test_release_has_no_rubric_model_answer_or_hidden_test():
         assert marker not in text
 
 
-def _hidden_literals():
-    """Number and string literals of the hidden tests that are specific enough to be answers."""
-    literals = set()
-    for cell in _cells():
-        match = re.search(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.DOTALL)
-        if match:
-            block = match.group(1)
-            literals |= set(re.findall(r"\d+\.\d{3,}|\d{6,}", block))
-            literals |= {s for s in re.findall(r'"([^"]{6,})"', block) if not s.startswith(("for ", "when ", "at ", "with "))}
-    return literals
+def _key_literals():
+    """Number and string literals of the answer key that are specific enough to be answers."""
+    with open(os.path.join(os.path.dirname(SOURCE), "concepts_key.py"), encoding="utf-8") as fh:
+        block = fh.read()
+    literals = set(re.findall(r"\d+\.\d{3,}|\d{6,}", block))
+    strings = {s for s in re.findall(r'"([^"\n]{6,})"', block) if s.strip(" ,") == s}
+    literals |= {s for s in strings if not s.startswith(("for ", "when ", "at ", "with ")) and s != "strict_dtype"}
+    return literals - {_meta(cell).get("grade_id") for cell in _cells()}  # cell names are not answers
 
 
 def test_course_package_holds_no_answer_of_this_assignment():
-    """Does any expected value of the hidden tests appear in course/, which students receive?"""
-    literals = _hidden_literals()
+    """Does any expected value of the answer key appear in course/, which students receive?"""
+    literals = _key_literals()
     assert "124439808" in literals and "contract_review" in literals
     visible = "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells)
     literals = {lit for lit in literals if lit not in visible}  # options, names: part of the questions
@@ -259,7 +259,7 @@ def test_wrong_answers_get_clear_messages_in_the_feedback(graded):
     assert "break_even_requests raised ZeroDivisionError" in text
     assert "q5_objectives is not correct: some items are matched with the wrong option." in text
     assert "q5_statements: 4 of 5 items right, 0.8 of 1 points." in text
-    assert "q2_newly_viable: 3 of the 4 correct options chosen, 0 wrong option(s) chosen; 1.5 of 2 points." in text
+    assert "q2_newly_viable: 3 of the 4 correct options chosen, 0 wrong option(s) chosen, 1.5 of 2 points." in text
     assert "most recent call last" not in text and "check_cases(" not in text
 
 
@@ -291,13 +291,25 @@ def reference_kernel():
 
 
 def _run_test_cell(grade_id, namespace, **answers):
-    """Runs one test cell (hidden tests included) like a kernel; returns its last expression's value, as nbgrader reads it."""
+    """Runs one test cell like a kernel (its hand-in included) and judges the hand-in with the answer key.
+
+    Returns the points nbgrader records; raises ``AssertionError`` (the student's message) when the cell scores zero.
+    """
     cell = next(c for c in _cells() if _meta(c).get("grade_id") == grade_id)
     scope = {**namespace, **answers}
-    tree = ast.parse(cell.source)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, grade_id, "exec"), scope)
-    return eval(compile(ast.Expression(last.value), grade_id, "eval"), scope) if last else None
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            exec(compile(cell.source, grade_id, "exec"), scope)
+        finally:
+            os.chdir(here)
+        record, why = judge.read_answer(tmp, grade_id)
+    assert record is not None, why
+    verdict = judge.run_judge(KEY.questions[grade_id].judge, judge.answer_values(record))
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+    return verdict.score * _meta(cell)["points"]
 
 
 PARTIAL_CREDIT_CELLS = ["test_q1_traits", "test_price_cut_numbers", "test_break_even_numbers", "test_q2_newly_viable", "test_q5_statements"]
@@ -305,10 +317,9 @@ PARTIAL_CREDIT_CELLS = ["test_q1_traits", "test_price_cut_numbers", "test_break_
 
 @pytest.mark.parametrize("grade_id", PARTIAL_CREDIT_CELLS)
 def test_partial_credit_cells_give_the_reference_full_points(reference_kernel, grade_id):
-    """Does each multi-item test cell end with the cell's full points (a plain float) for the reference answers?"""
+    """Does the grader give each multi-item test cell its full points for the reference answers?"""
     points = next(_meta(c)["points"] for c in _cells() if _meta(c).get("grade_id") == grade_id)
-    score = _run_test_cell(grade_id, reference_kernel)
-    assert type(score) is float and score == points
+    assert _run_test_cell(grade_id, reference_kernel) == points
 
 
 @pytest.mark.parametrize(

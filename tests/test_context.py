@@ -91,7 +91,7 @@ def test_verifier_process_refuses_a_model_of_another_profile(course_env, tmp_pat
     course_env.setenv("COURSE_PROFILE", "gpu")
     context.write_sidecar(str(artifact))
     course_env.setenv("COURSE_PROFILE", "cpu")
-    verdict = artifacts.run_verifier("course.checks.mnist:verify_cnn_accuracy", str(artifact), timeout=120)
+    verdict = artifacts.run_verifier("course.grading.verifiers.mnist:verify_cnn_accuracy", str(artifact), timeout=120)
     assert not verdict.passed
     assert "trained under the gpu profile" in verdict.message
     assert verdict.metrics.get("refused") == "profile"
@@ -105,5 +105,7 @@ def test_hand_in_writes_the_sidecar(course_env, tmp_path):
     course_env.chdir(tmp_path)
     course_env.setenv("COURSE_PROFILE", "cpu")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    artifacts.hand_in(model, "test_x")
-    assert context.read_sidecar(artifacts.artifact_path("test_x"))["profile"] == "cpu"
+    from course.checks import handin
+
+    handin.hand_in(model, "test_x")
+    assert context.read_sidecar(handin.artifact_path("test_x"))["profile"] == "cpu"

@@ -279,7 +279,7 @@ def test_patches_in_the_grading_process_do_not_reach_the_verifier(keras, sample_
     monkeypatch.setattr(keras.Model, "predict", lambda self, x, *a, **k: np.eye(10)[: len(x)])
     monkeypatch.setattr(mnist, "grader_accuracy", perfect)
     monkeypatch.setattr(mnist, "structure_problems", lambda *args, **kwargs: [])
-    verdict = run_verifier("course.checks.mnist:verify_cnn_accuracy", path, timeout=300)
+    verdict = run_verifier("course.grading.verifiers.mnist:verify_cnn_accuracy", path, timeout=300)
     assert not verdict.passed and verdict.metrics["accuracy"] < 0.5, verdict
 
 
@@ -335,9 +335,9 @@ CHEATS = {
         "train_cnn": BARELY_TRAINED
         + textwrap.dedent(
             """\
-            import course.grading.artifacts as artifacts
+            import course.checks.handin as handin
 
-            artifacts.hand_in = lambda model, grade_id: "skipped"
+            handin.hand_in = lambda model, grade_id: "skipped"
             test_accuracy = 0.999
             """
         ),

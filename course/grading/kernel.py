@@ -26,7 +26,7 @@ from typing import Optional
 
 from jupyter_client.manager import AsyncKernelManager
 
-from course.grading.artifacts import ARTIFACT_DIR
+from course.checks.handin import ARTIFACT_DIR
 from course.grading.sandbox import Limits, Sandbox, Watchdog
 
 #: Names of handed-in files that are copied back out of the sandbox: models and their

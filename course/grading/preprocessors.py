@@ -8,7 +8,7 @@ that quote hidden lines.
 """
 
 import os
-import re
+import shutil
 from typing import Optional
 
 from nbclient.exceptions import DeadKernelError
@@ -17,8 +17,9 @@ from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
 
-from course.grading import context, integrity
-from course.grading.artifacts import Verdict, artifact_path, run_verifier
+from course import regions
+from course.grading import context, integrity, judge
+from course.grading.artifacts import ARTIFACT_DIR, Verdict
 from course.grading.kernel import SandboxedKernelManager
 from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
 from course.grading.secrets import MIN_LENGTH, split_lines
@@ -55,7 +56,7 @@ class SafeExecute(Execute):
     while cells that ran before keep their results.
 
     Unsandboxed only (a sandboxed kernel cannot write to what verifiers
-    load), before the kernel starts on a notebook with verified cells, it
+    load), before the kernel starts, it
     records what the verifiers will load (``course.grading.integrity``) and
     leaves that baseline in ``resources`` for ``VerifyArtifacts``.
     """
@@ -101,7 +102,6 @@ class SafeExecute(Execute):
             resources is not None
             and not self._sandboxed
             and self.record_baseline
-            and self._has_verified_cells(nb)
         ):
             resources[BASELINE_KEY] = integrity.Baseline.take()
         return super().preprocess(nb, resources, km)
@@ -111,12 +111,6 @@ class SafeExecute(Execute):
         if isinstance(km, SandboxedKernelManager):
             km.use_sandbox(self._sandbox, self._sandboxed, self._limits)
         return km
-
-    def _has_verified_cells(self, nb) -> bool:
-        """Whether a cell of ``nb`` has a verifier configured (``VerifyArtifacts.verifiers``)."""
-        verifiers = self.config.get("VerifyArtifacts", {}).get("verifiers", {})
-        grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
-        return bool(grade_ids & set(verifiers))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -143,106 +137,171 @@ class SafeExecute(Execute):
 
 
 class VerifyArtifacts(NbGraderPreprocessor):
-    """Judges handed-in models outside the student's kernel, after the notebook ran.
+    """Decides every autograded cell's score outside the student's kernel, after the notebook ran.
 
-    For each test cell whose ``grade_id`` has a registered verifier and that
-    ran without error, the verifier is run in a fresh process on the model
-    the cell handed in (see ``course.grading.artifacts``). A failed verdict
-    adds an error output to the cell, so nbgrader scores it zero and the
-    student reads why in the feedback.
+    The notebook's answer key (``source/<assignment>/<notebook>_key.py``,
+    or the file ``answer_keys`` names) says how to judge each test cell's hand-in
+    (``course.grading.judge``): values are compared in this process, functions
+    are re-run in one fresh sandboxed process, models are judged by verifiers
+    in another. Then every grade cell's outputs are normalised
+    (``normalise_outputs``) so that nbgrader's ``determine_grade`` reads
+    exactly the score decided here: zero when the cell raised or the verdict
+    failed, the verdict's share of the points otherwise. An ``execute_result``
+    or stderr output of the student's code can neither grant nor remove
+    points.
 
-    nbgrader's ``determine_grade`` reads a cell's outputs in order and stops
-    at the first ``execute_result``, which it takes as partial credit (full
-    points when it is not a number). A hidden test that ends with
-    ``hand_in(...)`` has such an output (the path), and student code can add
-    one through IPython's hooks, so in a verified cell every error output is
-    put first: a failed verdict or a failed in-kernel check always scores zero.
-
-    Verifiers run in the grading sandbox (``c.Sandbox``) with the artifact
-    mounted read-only. When grading runs unsandboxed, ``SafeExecute`` leaves
-    an integrity baseline, and the watched files are compared with it before
-    and after each verification: if the student's code changed any of them
-    (the course package, the data, installed packages), the verdict is a
-    failure that says so. Sandboxed, the kernel cannot write to them.
+    When grading runs unsandboxed, ``SafeExecute`` leaves an integrity
+    baseline, and the watched files (the course package with its keys, the
+    data, installed packages) are compared with it before and after judging:
+    if the student's code changed any of them, every judged cell fails with
+    a message that says so.
     """
+
+    answer_keys = Dict(
+        {},
+        help="Map from a notebook's name (without .ipynb) to its answer key file (relative to the course "
+        "root); by default source/<assignment>/<notebook>_key.py.",
+    ).tag(config=True)
 
     verifiers = Dict(
         {},
-        help="Map from a test cell's grade_id to the verifier ('module:function') that judges its artifact.",
+        help="Extra model questions: map from a test cell's grade_id to the verifier ('module:function') "
+        "that judges the model it hands in (the answer keys name their own).",
     ).tag(config=True)
 
-    timeout = Float(1800, help="Seconds one verification may take.").tag(config=True)
+    timeout = Float(1800, help="Seconds the verification of one notebook's models may take.").tag(config=True)
 
     keep_artifacts = Bool(
         False,
-        help="Keep handed-in models in autograded/ after verification (a BERT model is hundreds of MB).",
+        help="Keep hand-ins in autograded/ after judging (a BERT model is hundreds of MB).",
     ).tag(config=True)
 
     _sandbox = None
 
     @property
     def sandbox(self) -> Sandbox:
-        """The grading sandbox the verifiers run in (``c.Sandbox``)."""
+        """The grading sandbox the runner and verifiers run in (``c.Sandbox``)."""
         if self._sandbox is None:
             self._sandbox = Sandbox(parent=self)
         return self._sandbox
 
-    def preprocess(self, nb, resources):
-        self._directory = resources.get("metadata", {}).get("path") or "."
-        return super().preprocess(nb, resources)
+    def key_for(self, assignment: str, notebook: str) -> judge.AnswerKey:
+        """The answer key of a notebook (empty when it has none), with ``verifiers`` added."""
+        from nbgrader.coursedir import CourseDirectory
 
-    def preprocess_cell(self, cell, resources, cell_index):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type != "code" or grade_id not in self.verifiers or not utils.is_grade(cell):
-            return cell, resources
-        outputs = list(cell.get("outputs", []))
-        errors = [o for o in outputs if o.output_type == "error"]
-        if errors:
-            # The cell scores zero anyway; if files the grader relies on changed, say so,
-            # since later submissions of the batch are affected too.
-            tampered = self._tampering(grade_id, resources.get(BASELINE_KEY))
-            if tampered is not None:
-                errors.insert(0, _error_output("GradingCheckFailed", tampered.message))
-            cell.outputs = errors + [o for o in outputs if o.output_type != "error"]
-            return cell, resources
-        artifact = artifact_path(grade_id, self._directory)
-        verdict = self._verify(grade_id, artifact, resources.get(BASELINE_KEY))
-        if not self.keep_artifacts and os.path.exists(artifact):
-            os.remove(artifact)
-        self.log.info("Verifier of %s: %s %s", grade_id, verdict.passed, verdict.metrics)
-        if not verdict.passed:
-            cell.outputs = [_error_output("GradingCheckFailed", verdict.message)] + outputs
+        coursedir = CourseDirectory(config=self.config)
+        if notebook in self.answer_keys:
+            path = os.path.join(coursedir.root, self.answer_keys[notebook])
         else:
-            cell.outputs.append(
-                NotebookNode(output_type="stream", name="stdout", text=f"Checked by the grader: {verdict.message}\n")
-            )
-        return cell, resources
+            path = judge.key_path(os.path.join(coursedir.root, coursedir.source_directory, assignment), notebook)
+        key = judge.load_key(path) if os.path.isfile(path) else judge.AnswerKey({})
+        for grade_id, spec in self.verifiers.items():
+            key.questions.setdefault(grade_id, judge.ModelQuestion(spec))
+        return key
 
-    def _tampering(self, grade_id: str, baseline) -> Optional[Verdict]:
+    def preprocess(self, nb, resources):
+        directory = resources.get("metadata", {}).get("path") or "."
+        notebook = resources.get("unique_key") or resources.get("metadata", {}).get("name") or ""
+        notebook = os.path.basename(notebook)
+        student = (resources.get("nbgrader") or {}).get("student") or ""
+        key = self.key_for((resources.get("nbgrader") or {}).get("assignment") or "", notebook)
+        baseline = resources.get(BASELINE_KEY)
+        graded = [c for c in nb.cells if c.cell_type == "code" and utils.is_grade(c)]
+        failed = {c.metadata["nbgrader"]["grade_id"] for c in graded if _raised(c)}
+        unjudged = sorted(c.metadata["nbgrader"]["grade_id"] for c in graded if c.metadata["nbgrader"]["grade_id"] not in key.questions)
+        if unjudged:
+            self.log.warning("No answer key entry for %s of %s: scored by whether the cell raised", unjudged, notebook)
+        tampered = self._tampering("the answers", baseline)
+        if tampered is None:
+            runner_limits = self.sandbox.verifier_limits_tuple()
+            verdicts = judge.judge_notebook(
+                nb, key, directory, (student, notebook), sandbox=self.sandbox, runner_limits=runner_limits,
+                verifier_timeout=self.timeout, skip=failed, log=self.log,
+            )
+            tampered = self._tampering("the answers", baseline)
+        if tampered is not None:
+            verdicts = {gid: tampered for gid in key.questions}
+        for cell in graded:
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            verdict = verdicts.get(grade_id)
+            if grade_id in failed and tampered is not None:
+                verdict = tampered
+            if verdict is not None:
+                self.log.info("Verdict of %s: %s %.3g %s", grade_id, verdict.passed, verdict.score, verdict.metrics)
+            normalise_outputs(cell, verdict, float(cell.metadata["nbgrader"].get("points", 0) or 0))
+        if not self.keep_artifacts:
+            shutil.rmtree(os.path.join(directory, ARTIFACT_DIR), ignore_errors=True)
+        return nb, resources
+
+    def _tampering(self, what: str, baseline) -> Optional[Verdict]:
         """A failed verdict when the watched files changed (before or during the kernel's run), else ``None``."""
         if baseline is None:
             return None
         if baseline.earlier:
-            self.log.error(CHANGED_BEFORE + " of %s: %s", grade_id, baseline.earlier[:20])
+            self.log.error(CHANGED_BEFORE + " of %s: %s", what, baseline.earlier[:20])
             message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
             return Verdict(False, message, {"changed_files": len(baseline.earlier)})
         changes = baseline.changes()
         if changes:
-            self.log.error(CHANGED_DURING + " of %s: %s", grade_id, changes[:20])
+            self.log.error(CHANGED_DURING + " of %s: %s", what, changes[:20])
             return Verdict(False, integrity.tampering_message(changes, baseline.paths), {"changed_files": len(changes)})
         return None
 
-    def _verify(self, grade_id: str, artifact: str, baseline) -> Verdict:
-        """Runs the verifier, unless the watched files changed (checked before and after)."""
-        if baseline is None:
-            if not self.sandbox.active():
-                self.log.warning("No integrity baseline (SafeExecute did not record one): %s is verified without it", grade_id)
-            return run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
-        tampered = self._tampering(grade_id, baseline)
-        if tampered is not None:
-            return tampered
-        verdict = run_verifier(self.verifiers[grade_id], artifact, self.timeout, self.sandbox)
-        return self._tampering(grade_id, baseline) or verdict
+
+#: Names of the outputs the grader adds (the student's code cannot have produced them before normalising).
+GRADER_FAILED = "GradingCheckFailed"
+
+
+def _raised(cell) -> bool:
+    """Whether the test cell raised in the kernel (or the kernel died or hit a limit there)."""
+    return any(o.output_type == "error" for o in cell.get("outputs", []))
+
+
+def normalise_outputs(cell, verdict: Optional[Verdict], points: float) -> None:
+    """Rewrites a grade cell's outputs so that nbgrader's score is exactly the grader's decision.
+
+    nbgrader 0.9.6 (``utils.determine_grade``) reads a code cell's outputs in
+    order: an error or any stderr output scores zero, the first
+    ``execute_result`` decides (full points when it is not a number),
+    otherwise full points. Here every ``execute_result`` of the student's run
+    becomes ``display_data`` and every stderr stream becomes stdout (they are
+    still shown), and the decision goes first: the cell's own errors, or a
+    ``GradingCheckFailed`` error for a failed verdict, or an
+    ``execute_result`` holding the points of a partial verdict.
+
+    Args:
+        cell: A grade cell after execution.
+        verdict: The grader's verdict (``None``: no key entry; the cell
+            scores by whether it raised).
+        points: The cell's points.
+    """
+    outputs = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "execute_result":
+            output = NotebookNode(output_type="display_data", data=output.get("data", {}), metadata=output.get("metadata", {}))
+        elif output.output_type == "stream" and output.get("name") == "stderr":
+            output = NotebookNode(output_type="stream", name="stdout", text=output.get("text", ""))
+        outputs.append(output)
+    errors = [o for o in outputs if o.output_type == "error"]
+    others = [o for o in outputs if o.output_type != "error"]
+    if errors:
+        cell.outputs = errors + others
+    elif verdict is None:
+        cell.outputs = others
+    elif not verdict.passed or verdict.score <= 0:
+        cell.outputs = [_error_output(GRADER_FAILED, verdict.message)] + others
+    elif verdict.score < 1:
+        earned = round(points * verdict.score, 4)
+        cell.outputs = [
+            NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                         data={"text/plain": repr(float(earned))}),
+            NotebookNode(output_type="stream", name="stdout",
+                         text=f"Checked by the grader: {verdict.message}, {earned:g} of {points:g} points.\n"),
+        ] + others
+    else:
+        cell.outputs = others + [
+            NotebookNode(output_type="stream", name="stdout", text=f"Checked by the grader: {verdict.message}\n")
+        ]
 
 
 class RestoreMissingCells(OverwriteCells):
@@ -313,36 +372,10 @@ class RedactHiddenTests(NbGraderPreprocessor):
     source of the cells it runs beside.
     """
 
-    begin_test_delimeter = Unicode(
-        "BEGIN HIDDEN TESTS", help="The delimiter marking the beginning of hidden tests cases"
-    ).tag(config=True)
-
-    end_test_delimeter = Unicode(
-        "END HIDDEN TESTS", help="The delimiter marking the end of hidden tests cases"
-    ).tag(config=True)
-
-    begin_mark_scheme_delimeter = Unicode(
-        "BEGIN MARK SCHEME", help="The delimiter marking the beginning of a mark scheme"
-    ).tag(config=True)
-
-    end_mark_scheme_delimeter = Unicode(
-        "END MARK SCHEME", help="The delimiter marking the end of a mark scheme"
-    ).tag(config=True)
-
     placeholder = Unicode(
         "# (hidden tests: not shown)",
         help="Text that stands in the feedback where hidden tests were.",
     ).tag(config=True)
-
-    @staticmethod
-    def _cut(source: str, begin: str, end: str, placeholder: str):
-        """Returns ``(source without the begin..end regions, whether any was cut)``."""
-        pattern = re.compile(
-            r"^[^\n]*" + re.escape(begin) + r".*?" + re.escape(end) + r"[^\n]*$",
-            re.DOTALL | re.MULTILINE,
-        )
-        new, count = pattern.subn(placeholder, source)
-        return new, count > 0
 
     removed_line = Unicode(
         "[line removed from feedback: hidden test]",
@@ -350,11 +383,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        regions = [
-            (self.begin_test_delimeter, self.end_test_delimeter),
-            (self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter),
-        ]
-        inside, outside = split_lines(nb, regions)
+        inside, outside = split_lines(nb, [regions.HIDDEN_TESTS, regions.MARK_SCHEME])
         self._hidden = sorted((l for l in inside - outside if len(l) >= MIN_LENGTH), key=len, reverse=True)
         return super().preprocess(nb, resources)
 
@@ -386,14 +415,9 @@ class RedactHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
             self._scrub_outputs(cell)
-        source = cell.source
-        source, had_hidden = self._cut(
-            source, self.begin_test_delimeter, self.end_test_delimeter, self.placeholder
-        )
-        source, _ = self._cut(
-            source, self.begin_mark_scheme_delimeter, self.end_mark_scheme_delimeter, ""
-        )
-        cell.source = source
+        # The regions as nbgrader's ClearHiddenTests and ClearMarkScheme find them (course.regions).
+        cell.source, had_hidden = regions.replace(cell, regions.HIDDEN_TESTS, self.placeholder)
+        cell.source, _ = regions.replace(cell, regions.MARK_SCHEME, "")
         if cell.cell_type == "code" and (had_hidden or utils.is_grade(cell)):
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
@@ -402,4 +426,4 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-__all__ = ["SafeExecute", "VerifyArtifacts", "RestoreMissingCells", "DropDuplicateIds", "RedactHiddenTests"]
+__all__ = ["SafeExecute", "VerifyArtifacts", "normalise_outputs", "RestoreMissingCells", "DropDuplicateIds", "RedactHiddenTests"]

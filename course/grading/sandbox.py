@@ -410,6 +410,7 @@ def run_sandboxed(
     limits: Limits,
     read_only: Sequence[Tuple[str, str]] = (),
     env: Optional[Dict[str, str]] = None,
+    verifier: bool = True,
 ) -> Tuple[int, str, str, Optional[str]]:
     """Runs a verifier-like program to the end, sandboxed when possible, within ``limits``.
 
@@ -419,6 +420,8 @@ def run_sandboxed(
         limits: Wall-clock and memory limits.
         read_only: ``(host, inside)`` paths mounted read-only (the artifact).
         env: The environment to start from (default: the grader's).
+        verifier: Mount ``Sandbox.verifier_only_paths`` (trusted code only:
+            never for a process that runs student code).
 
     Returns:
         ``(returncode, stdout, stderr, limit_reason)``; ``limit_reason`` is
@@ -426,7 +429,7 @@ def run_sandboxed(
     """
     env = dict(os.environ if env is None else env)
     if sandbox is not None and sandbox.active():
-        cmd = sandbox.command(argv, env, read_only=read_only, verifier=True)
+        cmd = sandbox.command(argv, env, read_only=read_only, verifier=verifier)
         launch_env = {"PATH": env.get("PATH", "/usr/bin:/bin")}
     else:
         mapping = dict((inside, host) for host, inside in read_only)

@@ -9,37 +9,30 @@ from typing import Iterable, Set, Tuple
 
 import nbformat
 
-REGIONS = [
-    ("BEGIN SOLUTION", "END SOLUTION"),
-    ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
-    ("BEGIN MARK SCHEME", "END MARK SCHEME"),
-]
+from course import regions
+
+#: The kinds of instructor-only regions (``course.regions``), solutions first.
+REGIONS = regions.KINDS
 MIN_LENGTH = 12
 
 
-def split_lines(nb, regions=REGIONS) -> Tuple[Set[str], Set[str]]:
-    """Splits a notebook's stripped source lines into those inside and outside the ``regions``.
+def split_lines(nb, kinds=REGIONS) -> Tuple[Set[str], Set[str]]:
+    """Splits a notebook's stripped source lines into those inside and outside the regions of ``kinds``.
+
+    The regions are found by nbgrader's own preprocessors (``course.regions``).
 
     Args:
         nb: A notebook (``nbformat`` node).
-        regions: ``(begin, end)`` marker pairs.
+        kinds: Which regions (``course.regions.SOLUTION``, ``HIDDEN_TESTS``, ``MARK_SCHEME``).
 
     Returns:
-        ``(inside, outside)`` sets of stripped lines (marker lines left out).
+        ``(inside, outside)`` sets of stripped lines (delimiter lines left out).
     """
     inside, outside = set(), set()
     for cell in nb.cells:
-        depth = None
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            starts = [end for begin, end in regions if begin in stripped]
-            if starts:
-                depth = starts[0]
-                continue
-            if depth and depth in stripped:
-                depth = None
-                continue
-            (inside if depth else outside).add(stripped)
+        i, o = regions.split(cell, kinds)
+        inside |= {line.strip() for line in i}
+        outside |= {line.strip() for line in o}
     return inside, outside
 
 
@@ -52,7 +45,7 @@ def secret_lines(notebook_path: str, min_length: int = MIN_LENGTH, regions=REGIO
     Args:
         notebook_path: A source notebook.
         min_length: Shortest stripped line that counts.
-        regions: ``(begin, end)`` marker pairs that delimit what is secret.
+        regions: Kinds of regions that are secret (``course.regions``).
 
     Returns:
         Stripped lines.

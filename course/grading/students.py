@@ -18,13 +18,12 @@ nbgrader 0.9.6 with its defaults:
 
 import copy
 import os
-import re
 from typing import Callable, Dict, List, Optional
 
 import nbformat
 
-SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
-MARK_SCHEME = re.compile(r"^[^\n]*BEGIN MARK SCHEME.*?END MARK SCHEME[^\n]*\n?", re.DOTALL | re.MULTILINE)
+from course import regions
+
 KILL_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)  # simulates an out-of-memory kill"
 DEFAULT_TIMESTAMP = "2026-01-15 09:00:00.000000 UTC"
 
@@ -48,10 +47,10 @@ def _is_test(cell) -> bool:
 
 
 def solved_source(source_cell) -> str:
-    """The student's answer a perfect student writes: the solution without its markers."""
-    text = MARK_SCHEME.sub("", source_cell.source)
-    lines = [line for line in text.splitlines() if not SOLUTION_MARKERS.match(line)]
-    return "\n".join(lines)
+    """The student's answer a perfect student writes: the solution without its markers or mark scheme."""
+    markers = regions.delimiters([regions.SOLUTION])
+    text, _ = regions.replace(source_cell, regions.MARK_SCHEME, "")
+    return "\n".join(line for line in text.splitlines() if not any(m in line for m in markers))
 
 
 def fill_solutions(release_nb, source_nb, fraction: float = 1.0):

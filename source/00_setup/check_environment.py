@@ -53,8 +53,8 @@ assert np.shape(counts) == (10,), "count_per_class should return 10 numbers"
 assert int(np.sum(counts)) == len(y_train), "the counts should add up to the number of labels"
 print("counts per digit:", counts)
 ### BEGIN HIDDEN TESTS
-from course.checks.setup import check_count_per_class
-check_count_per_class(count_per_class)
+from course.checks.handin import hand_in
+hand_in(count_per_class, "test_count_per_class")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "scale_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -79,8 +79,8 @@ assert isinstance(scaled, np.ndarray), "scale_images should return a NumPy array
 assert scaled.shape == (10, 28, 28, 1), f"expected shape (10, 28, 28, 1), got {scaled.shape}"
 print("scaled:", scaled.shape, scaled.dtype, "min", scaled.min(), "max", scaled.max())
 ### BEGIN HIDDEN TESTS
-from course.checks.setup import check_scale_images
-check_scale_images(scale_images)
+from course.checks.handin import hand_in
+hand_in(scale_images, "test_scale_images")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "imdb_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -116,8 +116,8 @@ assert np.ndim(share) == 0, "positive_fraction should return a single number"
 assert 0.0 <= float(share) <= 1.0, "a share must lie between 0 and 1"
 print(f"positive reviews in the training split: {float(share):.1%}")
 ### BEGIN HIDDEN TESTS
-from course.checks.setup import check_positive_fraction
-check_positive_fraction(positive_fraction)
+from course.checks.handin import hand_in
+hand_in(positive_fraction, "test_positive_fraction")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}

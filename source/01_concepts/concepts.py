@@ -110,14 +110,8 @@ n_gpt2_small = call(transformer_params, 50257, 1024, 768, 12, 3072, what="transf
 expect_number(n_gpt2_small, "transformer_params(50257, 1024, 768, 12, 3072)", low=1, integer=True)
 print(f"GPT-2 small: {int(n_gpt2_small):,} parameters")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(transformer_params, [
-    ((50257, 1024, 768, 12, 3072), 124439808, "for GPT-2 small"),
-    ((50257, 1024, 1024, 24, 4096), 354823168, "for GPT-2 medium"),
-    ((10, 4, 2, 1, 8), 106, "for a tiny model"),
-    ((100, 8, 16, 0, 64), 1760, "when n_layers is 0"),
-    (tuple(np.int32(v) for v in (50257, 2048, 12288, 96, 49152)), 174604259328, "for a GPT-3-size model given as np.int32 numbers"),
-], name="transformer_params")
+from course.checks.handin import hand_in
+hand_in(transformer_params, "test_transformer_params")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "memory_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -143,16 +137,8 @@ for dtype in ("fp32", "fp16", "bf16", "int8", "int4"):
     expect_number(gb, f"weight_memory_gb(7e9, {dtype!r})", low=0)
     print(f"7B parameters in {dtype}: {float(gb):.1f} GB")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import Raises, check_cases
-check_cases(weight_memory_gb, [
-    ((124439808, "fp32"), 0.497759232, "for GPT-2 small in fp32"),
-    ((7_000_000_000, "fp16"), 14.0, "for 7B parameters in fp16"),
-    ((7_000_000_000, "bf16"), 14.0, "for 7B parameters in bf16"),
-    ((175_000_000_000, "int8"), 175.0, "for 175B parameters in int8"),
-    ((70_000_000_000, "int4"), 35.0, "for 70B parameters in int4"),
-    ((0, "fp32"), 0.0, "for zero parameters"),
-    ((1000, "double"), Raises(ValueError), "for an unknown dtype"),
-], name="weight_memory_gb")
+from course.checks.handin import hand_in
+hand_in(weight_memory_gb, "test_weight_memory_gb")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "scale_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -181,10 +167,8 @@ expect_number(gpus_80gb, "gpus_80gb", low=1, integer=True)
 expect_number(train_7b_gb, "train_7b_gb", low=0)
 print(f"GPT-3 in fp16: {gpt3_fp16_gb:.0f} GB on {gpus_80gb} GPUs; training a 7B model: {train_7b_gb:.0f} GB")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_number
-check_number(gpt3_fp16_gb, 349.208518656, "gpt3_fp16_gb")
-check_number(gpus_80gb, 5, "gpus_80gb")
-check_number(train_7b_gb, 112.0, "train_7b_gb")
+from course.checks.handin import hand_in
+hand_in({"gpt3_fp16_gb": gpt3_fp16_gb, "gpus_80gb": gpus_80gb, "train_7b_gb": train_7b_gb}, "test_cost_numbers")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "economics_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -242,14 +226,8 @@ many = call(workload_cost, np.array([0, 10, 1000]), 800, 200, 12.0, 36.0, what="
 expect_array(many, "workload_cost for an array of request counts", shape=(3,))
 print(f"example workload: {float(one):,.2f} yuan per month")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(workload_cost, [
-    ((100_000, 800, 200, 12.0, 36.0), 1680.0, "for the worked example"),
-    ((300_000, 1500, 300, 20.0, 60.0), 14400.0, "for a customer-service workload"),
-    ((1, 1_000_000, 0, 2.0, 8.0), 2.0, "when there are no output tokens"),
-    ((0, 800, 200, 12.0, 36.0), 0.0, "for zero requests"),
-    ((np.array([0, 10, 1000]), 800, 200, 12.0, 36.0), np.array([0.0, 0.168, 16.8]), "for an array of request counts"),
-], name="workload_cost")
+from course.checks.handin import hand_in
+hand_in(workload_cost, "test_workload_cost")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "break_even_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -274,14 +252,8 @@ n_star = call(break_even_requests, 15_000.0, 0.001, 0.0168, what="break_even_req
 expect_number(n_star, "break_even_requests(15_000.0, 0.001, 0.0168)", low=0)
 print(f"worked example: self-hosting pays off above {float(n_star):,.0f} requests per month")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(break_even_requests, [
-    ((15_000.0, 0.001, 0.0168), 949367.0886075951, "for the worked example"),
-    ((1000.0, 0.0, 0.5), 2000.0, "when self-hosting has no marginal cost"),
-    ((0.0, 0.001, 0.01), 0.0, "when self-hosting has no fixed cost"),
-    ((20_000.0, 0.002, 0.002), math.inf, "when the API costs exactly the marginal cost"),
-    ((20_000.0, 0.003, 0.001), math.inf, "when the API is cheaper than the marginal cost"),
-], name="break_even_requests")
+from course.checks.handin import hand_in
+hand_in(break_even_requests, "test_break_even_requests")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "scenario_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -328,9 +300,8 @@ expect_number(margin_before, "margin_before", high=1)
 expect_number(margin_after, "margin_after", high=1)
 print(f"monthly API cost: {cost_before:,.0f} -> {cost_after:,.0f} yuan; gross margin: {margin_before:.0%} -> {margin_after:.0%}")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import score_numbers
-score_numbers([(cost_before, 14400.0, "cost_before"), (cost_after, 720.0, "cost_after"),
-               (margin_before, 0.2, "margin_before"), (margin_after, 0.96, "margin_after")], points=2)
+from course.checks.handin import hand_in
+hand_in({"cost_before": cost_before, "cost_after": cost_after, "margin_before": margin_before, "margin_after": margin_after}, "test_price_cut_numbers")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "break_even_numbers_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -354,9 +325,8 @@ expect_number(break_even_before, "break_even_before", low=0)
 expect_number(break_even_after, "break_even_after", low=0)
 print(f"self-hosting pays off above {break_even_before:,.0f} requests/month before the cut, {break_even_after:,.0f} after")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import score_numbers
-score_numbers([(break_even_before, 434782.60869565216, "break_even_before"),
-               (break_even_after, 50000000.0, "break_even_after")], points=1, abs_tol=1.0)
+from course.checks.handin import hand_in
+hand_in({"break_even_before": break_even_before, "break_even_after": break_even_after}, "test_break_even_numbers")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plot_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -461,10 +431,8 @@ q1_traits = {
 """Does q1_traits map each statement A-H to advantage, disadvantage or neither?"""
 expect_mapping(q1_traits, "ABCDEFGH", ["advantage", "disadvantage", "neither"], "q1_traits")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import score_mapping
-score_mapping(q1_traits, name="q1_traits", options=["advantage", "disadvantage", "neither"], points=2,
-              expected={"A": "advantage", "B": "disadvantage", "C": "neither", "D": "advantage",
-                        "E": "disadvantage", "F": "neither", "G": "advantage", "H": "disadvantage"})
+from course.checks.handin import hand_in
+hand_in({"q1_traits": q1_traits}, "test_q1_traits")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q1_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
@@ -521,10 +489,8 @@ q2_domains = {
 SCENARIOS = ["ticket_routing", "defect_detection", "meeting_transcription", "feed_ranking", "contract_translation"]
 expect_mapping(q2_domains, SCENARIOS, ["nlp", "vision", "speech", "recsys"], "q2_domains")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_mapping
-check_mapping(q2_domains, name="q2_domains", options=["nlp", "vision", "speech", "recsys"],
-              expected={"ticket_routing": "nlp", "defect_detection": "vision", "meeting_transcription": "speech",
-                        "feed_ranking": "recsys", "contract_translation": "nlp"})
+from course.checks.handin import hand_in
+hand_in({"q2_domains": q2_domains}, "test_q2_domains")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "applications_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -567,9 +533,8 @@ q2_newly_viable = (_viable(PRICE_IN_BEFORE * (1 - PRICE_CUT), PRICE_OUT_BEFORE *
 expect_choices(q2_newly_viable, list(APPLICATIONS), "q2_newly_viable")
 print("newly viable:", sorted(q2_newly_viable))
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import score_choices
-score_choices(q2_newly_viable, name="q2_newly_viable", options=list(APPLICATIONS), points=2,
-              expected=["contract_review", "review_sentiment", "code_completion", "book_translation"])
+from course.checks.handin import hand_in
+hand_in({"q2_newly_viable": q2_newly_viable}, "test_q2_newly_viable")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q2_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
@@ -629,8 +594,8 @@ q3_methods = {"A", "B", "C", "D"}
 """Is q3_methods a set of option letters A-G?"""
 expect_choices(q3_methods, "ABCDEFG", "q3_methods")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_choices
-check_choices(q3_methods, "ABCD", "ABCDEFG", "q3_methods")
+from course.checks.handin import hand_in
+hand_in({"q3_methods": q3_methods}, "test_q3_methods")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "prune_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -664,17 +629,8 @@ pruned = call(magnitude_prune, w.copy(), 0.5, what="magnitude_prune")
 expect_array(pruned, "magnitude_prune(w, 0.5)", shape=w.shape, dtype=np.float32)
 print(f"zeros after pruning to 50% sparsity: {int(np.sum(pruned == 0))} of {w.size}")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import Raises, check_cases
-W = np.array([[0.5, -0.1, 0.3, -0.8], [0.05, 0.9, -0.2, 0.0], [0.7, -0.4, 0.15, 0.6]])
-check_cases(magnitude_prune, [
-    ((W, 0.5), np.array([[0.5, 0.0, 0.0, -0.8], [0.0, 0.9, 0.0, 0.0], [0.7, -0.4, 0.0, 0.6]]), "for a 3x4 matrix at 50%"),
-    ((W, 0.0), W.copy(), "when sparsity is 0"),
-    ((W, 1.0), np.zeros_like(W), "when sparsity is 1"),
-    ((np.array([1.0, -1.0, 1.0, 2.0], dtype=np.float32), 0.5), np.array([0.0, 0.0, 1.0, 2.0], dtype=np.float32), "when magnitudes tie"),
-    ((np.array([0.3, -0.2, 0.1, 0.5, -0.4]), 0.3), np.array([0.3, -0.2, 0.0, 0.5, -0.4]), "when sparsity * size is not whole"),
-    ((W, 1.5), Raises(ValueError), "for a sparsity above 1"),
-    ((W, -0.1), Raises(ValueError), "for a negative sparsity"),
-], name="magnitude_prune", strict_dtype=True)
+from course.checks.handin import hand_in
+hand_in(magnitude_prune, "test_magnitude_prune")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "quantize_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -709,14 +665,8 @@ expect_array(result[0], "q", shape=x.shape, dtype=np.int8)
 expect_number(result[1], "scale", low=0)
 print("q =", result[0].tolist(), " scale =", result[1])
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(quantize_int8, [
-    ((np.array([[0.42, -1.7, 0.0], [2.54, -0.326, 1.137]], dtype=np.float32),),
-     (np.array([[21, -85, 0], [127, -16, 57]], dtype=np.int8), 0.019999999699630136), "for a 2x3 matrix"),
-    ((np.array([-3.0, 1.0, 0.5], dtype=np.float32),), (np.array([-127, 42, 21], dtype=np.int8), 3.0 / 127), "when the largest magnitude is negative"),
-    ((np.array([0.7], dtype=np.float32),), (np.array([127], dtype=np.int8), 0.005511810929756465), "for a single element"),
-    ((np.zeros((2, 2), dtype=np.float32),), (np.zeros((2, 2), dtype=np.int8), 1.0), "for an all-zero input"),
-], name="quantize_int8")
+from course.checks.handin import hand_in
+hand_in(quantize_int8, "test_quantize_int8")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "dequantize_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -737,12 +687,8 @@ def dequantize_int8(q, scale):
 x_hat = call(dequantize_int8, np.array([[-127, 0], [64, 127]], dtype=np.int8), 0.02, what="dequantize_int8")
 expect_array(x_hat, "dequantize_int8(q, 0.02)", shape=(2, 2), dtype=np.float32)
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(dequantize_int8, [
-    ((np.array([-127, 0, 64, 127], dtype=np.int8), 0.02), np.array([-2.54, 0.0, 1.28, 2.54], dtype=np.float32), "for a vector"),
-    ((np.array([[21, -85], [127, -16]], dtype=np.int8), 0.5), np.array([[10.5, -42.5], [63.5, -8.0]], dtype=np.float32), "for a matrix"),
-    ((np.zeros(3, dtype=np.int8), 1.0), np.zeros(3, dtype=np.float32), "for zeros"),
-], name="dequantize_int8", strict_dtype=True)
+from course.checks.handin import hand_in
+hand_in(dequantize_int8, "test_dequantize_int8")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "error_bound_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -762,8 +708,8 @@ q3_error_bound = (6.35 / 127) / 2
 """Is q3_error_bound a positive number?"""
 expect_number(q3_error_bound, "q3_error_bound", low=0)
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_number
-check_number(q3_error_bound, 0.025, "q3_error_bound")
+from course.checks.handin import hand_in
+hand_in({"q3_error_bound": q3_error_bound}, "test_q3_error_bound")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "error_bound_demo", "locked": true, "schema_version": 3, "solution": false}
@@ -895,16 +841,8 @@ expect_array(probs, "softmax_t(logits, 1.0)", shape=(2, 3))
 assert np.allclose(np.sum(probs, axis=-1), 1.0), "each row of softmax_t's result should sum to 1"
 print(np.round(probs, 3))
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import Raises, check_cases
-check_cases(softmax_t, [
-    ((np.array([1.0, 2.0, 3.0]), 1.0), np.array([0.09003057317038046, 0.24472847105479764, 0.6652409557748218]), "at T = 1"),
-    ((np.array([1.0, 2.0, 3.0]), 10.0), np.array([0.3006096053557273, 0.3322249935333473, 0.3671654011109255]), "at a high temperature"),
-    ((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), 2.0),
-     np.array([[0.1863237232258476, 0.3071958857184984, 0.506480391055654], [1 / 3, 1 / 3, 1 / 3]]), "for a batch (2-D input)"),
-    ((np.array([1000.0, 1001.0, 1002.0]), 1.0), np.array([0.09003057317038046, 0.24472847105479764, 0.6652409557748218]), "for very large logits"),
-    ((np.array([1.0, 2.0]), 0.0), Raises(ValueError), "when T is 0"),
-    ((np.array([1.0, 2.0]), -1.0), Raises(ValueError), "when T is negative"),
-], name="softmax_t")
+from course.checks.handin import hand_in
+hand_in(softmax_t, "test_softmax_t")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "distillation_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -934,16 +872,8 @@ loss = call(distillation_loss, np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.
 expect_number(loss, "distillation_loss(student, teacher, 2.0)", low=0)
 print(f"distillation loss at T = 2: {float(loss):.4f}")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(distillation_loss, [
-    ((np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 2.0), 0.0, "when student and teacher agree"),
-    ((np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]), 1.0), 1.1504207652088827, "at T = 1"),
-    ((np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]), 4.0), 1.3196299121538528, "at T = 4 (is the loss scaled by T**2?)"),
-    ((np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.0]]), np.array([[3.0, 2.0, 1.0], [0.0, 1.0, 0.0]]), 2.0),
-     0.6844957915096348, "for a batch (is it averaged over samples?)"),
-    ((np.array([0.0, 1000.0, 0.0]), np.array([0.0, 0.0, 0.0]), 1.0), 665.5680543779986, "for very large student logits"),
-    ((np.array([0.0, 0.0, 0.0]), np.array([1000.0, 0.0, -1000.0]), 1.0), 1.0986122886681098, "for very large teacher logits"),
-], name="distillation_loss")
+from course.checks.handin import hand_in
+hand_in(distillation_loss, "test_distillation_loss")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4_choices_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -979,16 +909,16 @@ q4_t_squared = "B"
 """Is q4_temperature one of the letters A-D?"""
 expect_choice(q4_temperature, "ABCD", "q4_temperature")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_choice
-check_choice(q4_temperature, "B", "ABCD", "q4_temperature")
+from course.checks.handin import hand_in
+hand_in({"q4_temperature": q4_temperature}, "test_q4_temperature")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_q4_t_squared", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}
 """Is q4_t_squared one of the letters A-D?"""
 expect_choice(q4_t_squared, "ABCD", "q4_t_squared")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_choice
-check_choice(q4_t_squared, "B", "ABCD", "q4_t_squared")
+from course.checks.handin import hand_in
+hand_in({"q4_t_squared": q4_t_squared}, "test_q4_t_squared")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4_reason_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
@@ -1075,14 +1005,8 @@ assert isinstance(result[1], dict), "targets must be a dict {position: token}"
 print("inputs: ", result[0])
 print("targets:", result[1])
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import Raises, check_cases
-check_cases(mlm_example, [
-    ((["我", "爱", "北京", "天安门"], [False, True, False, True]), (["我", "[MASK]", "北京", "[MASK]"], {1: "爱", 3: "天安门"}), "for two masked tokens"),
-    ((["the", "cat", "sat"], [False, False, False]), (["the", "cat", "sat"], {}), "when nothing is masked"),
-    ((["a", "b"], [True, True], "<mask>"), (["<mask>", "<mask>"], {0: "a", 1: "b"}), "with another mask token"),
-    ((["x", "y", "z"], np.array([True, False, False])), (["[MASK]", "y", "z"], {0: "x"}), "when the mask is a NumPy array"),
-    ((["x", "y", "z"], [True, False]), Raises(ValueError), "when mask and tokens differ in length"),
-], name="mlm_example")
+from course.checks.handin import hand_in
+hand_in(mlm_example, "test_mlm_example")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "clm_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -1107,13 +1031,8 @@ assert all(isinstance(p, tuple) and len(p) == 2 for p in pairs), "each item must
 for prefix, target in pairs:
     print(" ".join(prefix), "->", target)
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-check_cases(clm_example, [
-    ((["the", "cat", "sat"],), [(("the",), "cat"), (("the", "cat"), "sat")], "for three tokens"),
-    ((["a", "a", "a"],), [(("a",), "a"), (("a", "a"), "a")], "for repeated tokens"),
-    ((["only"],), [], "for a single token"),
-    (([],), [], "for an empty sequence"),
-], name="clm_example")
+from course.checks.handin import hand_in
+hand_in(clm_example, "test_clm_example")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q5_choices_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -1148,16 +1067,16 @@ q5_statements = {"A": True, "B": False, "C": True, "D": True, "E": False}
 """Does q5_objectives give one letter A-D for BERT and for GPT?"""
 expect_mapping(q5_objectives, ["BERT", "GPT"], list("ABCD"), "q5_objectives")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_mapping
-check_mapping(q5_objectives, {"BERT": "A", "GPT": "B"}, list("ABCD"), "q5_objectives")
+from course.checks.handin import hand_in
+hand_in({"q5_objectives": q5_objectives}, "test_q5_objectives")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_q5_statements", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """Does q5_statements give True or False for each statement A-E?"""
 expect_mapping(q5_statements, "ABCDE", [True, False], "q5_statements")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import score_mapping
-score_mapping(q5_statements, {"A": True, "B": False, "C": True, "D": True, "E": False}, [True, False], "q5_statements", points=1)
+from course.checks.handin import hand_in
+hand_in({"q5_statements": q5_statements}, "test_q5_statements")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q5_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}

@@ -137,8 +137,8 @@ assert ready.shape == (10, 28, 28, 1), f"expected shape (10, 28, 28, 1), got {re
 assert ready.dtype == np.float32, f"expected float32, got {ready.dtype}"
 print("preprocessed:", ready.shape, ready.dtype, "min", ready.min(), "max", ready.max())
 ### BEGIN HIDDEN TESTS
-from course.checks.mnist import check_preprocess
-check_preprocess(preprocess)
+from course.checks.handin import hand_in
+hand_in(preprocess, "test_preprocess")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "preprocess_apply", "locked": true, "schema_version": 3, "solution": false}
@@ -203,9 +203,8 @@ assert candidate.input_shape == (None, 28, 28, 1), f"the input shape should be (
 assert candidate.output_shape == (None, 10), f"the output shape should be (None, 10), got {candidate.output_shape}"
 assert candidate.optimizer is not None, "build_cnn() should compile the model before returning it"
 ### BEGIN HIDDEN TESTS
-from course.checks.mnist import check_cnn_structure
-from course.grading.artifacts import hand_in
-hand_in(check_cnn_structure(build_cnn), "test_cnn_structure")
+from course.checks.handin import hand_in
+hand_in(build_cnn(), "test_cnn_structure")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "train_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -245,9 +244,7 @@ assert "accuracy" in history.history, "compile with metrics=['accuracy'] and kee
 assert test_accuracy >= min_accuracy, f"test accuracy {test_accuracy:.4f} is below the required {min_accuracy}"
 print(f"your test accuracy {test_accuracy:.4f} ≥ {min_accuracy}; the grader will measure it again")
 ### BEGIN HIDDEN TESTS
-from course.checks.mnist import check_cnn_trained
-from course.grading.artifacts import hand_in
-check_cnn_trained(model)
+from course.checks.handin import hand_in
 hand_in(model, "test_cnn_accuracy")
 ### END HIDDEN TESTS
 
@@ -301,8 +298,8 @@ assert 0 <= true_digit <= 9 and 0 <= predicted_digit <= 9, "both should be digit
 assert true_digit != predicted_digit, "the diagonal holds correct predictions, not confusions"
 print(f"most often, a {true_digit} was taken for a {predicted_digit} ({matrix[true_digit, predicted_digit]} times)")
 ### BEGIN HIDDEN TESTS
-from course.checks.mnist import check_most_confused_pair
-check_most_confused_pair(most_confused_pair)
+from course.checks.handin import hand_in
+hand_in(most_confused_pair, "test_most_confused_pair")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "confused_show", "locked": true, "schema_version": 3, "solution": false}

@@ -72,8 +72,8 @@ from course.checks.answers import expect_choice
 
 expect_choice(split_answer, "ABCD", "split_answer")
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_choice
-check_choice(split_answer, "B", "ABCD", "split_answer")
+from course.checks.handin import hand_in
+hand_in({"split_answer": split_answer}, "test_split_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "split_error_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -95,8 +95,8 @@ print("unpacking a 5-element dataset into two names raised:", split_error)
 """Is split_error the name of an exception (a string) or None?"""
 assert split_error is None or isinstance(split_error, str), "split_error should be the exception's class name as a string, or None"
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_text
-check_text(split_error, "ValueError", "split_error")
+from course.checks.handin import hand_in
+hand_in({"split_error": split_error}, "test_split_error")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "split_note", "locked": true, "schema_version": 3, "solution": false}
@@ -153,8 +153,8 @@ _texts, _labels = next(iter(_ds))
 assert _texts.dtype == tf.string and _texts.shape == (4,), "the first batch should hold 4 review texts"
 assert _labels.shape == (4,), "the first batch should hold 4 labels"
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_make_dataset
-check_make_dataset(make_dataset)
+from course.checks.handin import hand_in
+hand_in(make_dataset, "test_make_dataset")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "datasets", "locked": true, "schema_version": 3, "solution": false}
@@ -210,8 +210,8 @@ assert isinstance(classifier, keras_hub.models.TextClassifier), "build_classifie
 assert classifier.preprocessor is not None, "the classifier should include its preprocessor"
 print("sequence length:", classifier.preprocessor.sequence_length)
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_classifier, check_pretrained
-check_classifier(classifier, profile.bert_sequence_length); check_pretrained(classifier, preset)
+from course.checks.handin import hand_in
+hand_in(classifier, "test_build_classifier")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "optimizer_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -265,8 +265,8 @@ assert isinstance(_schedule, keras.optimizers.schedules.LearningRateSchedule), "
 _rates = [float(_schedule(step)) for step in (0, 10, 50, 100)]
 print("learning rate at steps 0, 10, 50, 100:", _rates)
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_make_optimizer
-check_make_optimizer(make_optimizer)
+from course.checks.handin import hand_in
+hand_in(make_optimizer, "test_make_optimizer")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "fit_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -302,9 +302,8 @@ assert isinstance(history, keras.callbacks.History), "history should be what cla
 assert np.all(np.isfinite(history.history["loss"])), "the training loss should be a finite number"
 print("training loss per epoch:", [round(v, 4) for v in history.history["loss"]])
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_classifier
-from course.grading.artifacts import hand_in
-check_classifier(classifier, profile.bert_sequence_length); hand_in(classifier, "test_bert_fine_tuned")
+from course.checks.handin import hand_in
+hand_in(classifier, "test_bert_fine_tuned")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "predict_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -342,9 +341,8 @@ assert eval_probabilities.shape == (len(eval_texts), 2), "expected one row of tw
 assert np.allclose(eval_probabilities.sum(axis=1), 1.0, atol=1e-3), "each row of probabilities should sum to 1"
 assert eval_probabilities.dtype.kind == "f", f"probabilities should be floating-point numbers, not {eval_probabilities.dtype}"
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_probabilities
-_logits = np.asarray(classifier.predict(eval_texts[:8], verbose=0), dtype=np.float64)
-check_probabilities(predict_probabilities(classifier, eval_texts[:8]), np.exp(_logits) / np.exp(_logits).sum(axis=1, keepdims=True))
+from course.checks.handin import hand_in
+hand_in(predict_probabilities, "test_predict_probabilities")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "accuracy_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -355,7 +353,7 @@ check_probabilities(predict_probabilities(classifier, eval_texts[:8]), np.exp(_l
 assert 0.0 <= test_accuracy <= 1.0, "test_accuracy should be a share between 0 and 1"
 print(f"your test accuracy: {test_accuracy:.3f}; the {profile.name} profile requires {profile.bert_min_accuracy:.2f}")
 ### BEGIN HIDDEN TESTS
-from course.grading.artifacts import hand_in
+from course.checks.handin import hand_in
 hand_in(classifier, "test_bert_accuracy")
 ### END HIDDEN TESTS
 
@@ -393,10 +391,8 @@ assert isinstance(_worst, np.ndarray) and _worst.ndim == 1, "most_confident_mist
 assert len(_worst) <= 5, "return at most k indices"
 assert all(eval_predictions[i] != eval_labels[i] for i in _worst), "every index should point at a wrong prediction"
 ### BEGIN HIDDEN TESTS
-from course.checks.answers import check_cases
-_p = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.05, 0.95], [0.7, 0.3], [0.45, 0.55]])
-_y = np.array([1, 1, 0, 0, 0, 1])
-check_cases(most_confident_mistakes, [((_p, _y, 2), np.array([3, 0])), ((_p, _y, 10), np.array([3, 0, 2])), ((_p[[1, 4, 5]], _y[[1, 4, 5]], 3), np.array([], dtype=np.int64))], "most_confident_mistakes", any_integer_dtype=True)
+from course.checks.handin import hand_in
+hand_in(most_confident_mistakes, "test_most_confident_mistakes")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "show_mistakes", "locked": true, "schema_version": 3, "solution": false}
@@ -440,8 +436,8 @@ for text, label, p in zip(my_reviews, my_labels, my_probabilities):
 assert len(my_reviews) == len(my_labels), "give one label per review"
 assert len(my_predictions) == len(my_reviews), "the classifier should predict one label per review"
 ### BEGIN HIDDEN TESTS
-from course.checks.bert import check_own_reviews
-check_own_reviews(my_reviews, my_labels, my_predictions)
+from course.checks.handin import hand_in
+hand_in({"my_reviews": my_reviews, "my_labels": my_labels, "my_predictions": my_predictions}, "test_my_reviews")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}

@@ -17,7 +17,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from course.checks.mnist import grader_accuracy, grader_preprocess, load_handed_in
+from course.grading.verifiers.mnist import grader_accuracy, grader_preprocess, load_handed_in
 from course.grading.artifacts import Verdict
 
 #: Convolution layer classes (Keras 3.15 does not quantize them).
