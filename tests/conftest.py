@@ -152,7 +152,10 @@ def copy_released(released: str, target: str) -> str:
 
 #: Submissions graded with the synthetic students of one assignment, besides theirs:
 #: ``{assignment: [(module, writer function, student id)]}``; a writer takes (root, student id).
-EXTRA_SUBMISSIONS = {"01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")]}
+EXTRA_SUBMISSIONS = {
+    "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")],
+    "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
+}
 
 
 @pytest.fixture(scope="session")

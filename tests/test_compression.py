@@ -317,3 +317,86 @@ def test_answer_key_token_counts_match_the_offline_vocabulary():
     en = keras.ops.convert_to_numpy(tokenizer.tokenize(texts["EN_TEXT"]))
     assert f"ZH_TOKENS, ZH_CHARS, ZH_UNK = {len(zh)}, {len(texts['ZH_TEXT'])}, {zh.count('[UNK]')}" in key
     assert f"EN_TOKENS, EN_WORDS = {len(en)}, {len(texts['EN_TEXT'].split())}" in key
+
+
+# ------------------------------------------- cheats through real nbgrader
+
+ASSIGNMENT = "04_inference_cost"
+AUTO_MAX = 24
+#: Cells the cheating submission tampers with, and the points each loses.
+CHEATED = {"test_int8_model": 3, "test_pruned_model": 3, "test_table": 1}
+
+#: Inserted after the perfect solution of each cell: the three cheats of issue 13.
+CHEATS = {
+    # 1. An unquantized model renamed: every save to the int8 hand-in writes the float model instead.
+    "lab_setup": '''
+_real_save = keras.Model.save
+def _save(self, filepath, *args, **kwargs):
+    if "test_int8_model" in str(filepath):
+        return _real_save(float_model, filepath, *args, **kwargs)
+    return _real_save(self, filepath, *args, **kwargs)
+keras.Model.save = _save
+''',
+    # 2. A pruning mask that is not applied: fine-tune again without KeepPruned (the zeros grow back).
+    "prune_model": '''
+for _target, _model in pruned_models.items():
+    _model.fit(x_train, y_train, epochs=1, batch_size=BATCH_SIZE, verbose=0)
+''',
+    # 3. A faked size: int8 reported four times smaller and cheaper than measured.
+    "table": '''
+table["int8"]["weight_bytes"] = table["float32"]["weight_bytes"] / 16
+table["int8"]["cost_per_million"] = table["float32"]["cost_per_million"] / 4
+''',
+}
+
+
+def _write_cheat_submission(root: str, student: str) -> str:
+    """The perfect student, plus the three cheats on the verified cells (``CHEATS``)."""
+    import nbformat
+
+    from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
+
+    name = "inference_cost.ipynb"
+    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, name), as_version=4)
+    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, name), as_version=4)
+    nb = fill_solutions(release, source)
+    done = set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in CHEATS:
+            if grade_id == "lab_setup":  # a locked cell: the cheat goes into the next solution cell instead
+                continue
+            cell.source = cell.source + "\n" + CHEATS[grade_id]
+            done.add(grade_id)
+        if grade_id == "quantized_copy":
+            cell.source = CHEATS["lab_setup"] + "\n" + cell.source
+            done.add("lab_setup")
+    assert done == set(CHEATS)
+    folder = os.path.join(root, "submitted", student, ASSIGNMENT)
+    os.makedirs(folder, exist_ok=True)
+    nbformat.write(nb, os.path.join(folder, name))
+    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
+        fh.write(DEFAULT_TIMESTAMP)
+    return student
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("graded_assignment", [ASSIGNMENT])
+def test_cheats_on_the_verified_cells_score_zero_there(graded_assignment, graded_course):
+    """Through real nbgrader: does the cheating student lose exactly the three tampered cells, for the right reasons,
+    while the perfect student gets every autograded point and the untouched release none?"""
+    from course.grading.secrets import normalise_html
+
+    import glob
+
+    _, root, _, records = graded_course(graded_assignment)
+    perfect, untouched, cheat = records["perfect"], records["untouched"], records["cheat"]
+    assert (perfect.status, perfect.auto_score, perfect.auto_max) == ("graded", AUTO_MAX, AUTO_MAX)
+    assert (untouched.status, untouched.auto_score) == ("graded", 0)
+    assert cheat.status == "graded"
+    assert cheat.auto_score == pytest.approx(AUTO_MAX - sum(CHEATED.values()))
+    pages = glob.glob(os.path.join(root, "feedback", "demo-cheat", ASSIGNMENT, "*.html"))
+    text = "\n".join(normalise_html(open(p, encoding="utf-8").read()) for p in pages)
+    assert "not quantized to int8" in text
+    assert "Keep the pruning masks applied" in text
+    assert "does not follow from its measured latency" in text
