@@ -24,7 +24,7 @@
 #
 # **评分方式**：隐藏测试不在你的 kernel 里判分，只把答案交给评分程序（`hand_in`）：数字和函数在评分程序的进程里和它自己的答案比较（函数会在一个全新的沙箱进程里用它自己的输入重新运行）；模型被保存下来，由评分程序在另一个全新的 Python 进程里用 Keras safe mode 加载，**自己** 检查权重的 dtype、文件里存的字节数、稀疏度、参数量，用它自己加载的测试集测准确率。所以你打印的数字只供你参考：改写变量、替换 `course` 里的函数都不会改变分数。
 #
-# **运行时间**：CPU 配置下整个 notebook（含训练 CNN、剪枝微调、蒸馏和 BERT 的量化）在 2 核 CPU、离线数据上实测 193–202 秒，kernel 峰值内存约 2.4 GB（见文末的测量表）；有 GPU 时（`gpu` 配置）用全部训练数据和更多 BERT 评论，这部分还没有在 GPU 上验证过。
+# **运行时间**：CPU 配置下整个 notebook（含训练 CNN、剪枝微调、蒸馏和 BERT 的量化）在 2 核 CPU、离线数据上实测 174–202 秒（三次），kernel 峰值内存约 2.4 GB（见文末的测量表）；有 GPU 时（`gpu` 配置）用全部训练数据和更多 BERT 评论，这部分还没有在 GPU 上验证过。
 #
 # **操作方法**：从上到下依次运行所有单元格，在 `# YOUR CODE HERE` 处写代码，然后用 *Validate* 检查。
 
@@ -942,7 +942,7 @@ print(f"notebook time so far: {time.monotonic() - notebook_started:.0f} s (after
 # | BERT float32（MiniLM，200 条评论） | 0.580 | 90.9 MB | 91.3 MB | 613 ms | 0.53 美元 |
 # | BERT int8 | 0.580 | 23.6 MB | 24.1 MB | 1,380 ms | 1.20 美元 |
 #
-# 整个参考 notebook 在 2 核 CPU 上运行 193–202 秒（两次），kernel 的峰值内存约 2.4 GB（2,372–2,378 MiB，几乎都来自 BERT）。剪枝的 gzip 大小按 `save_weights` 文件压缩后计算（float32 的是 835 kB 左右）。
+# 整个参考 notebook 在 2 核 CPU 上运行 174–202 秒（三次），kernel 的峰值内存约 2.4 GB（2,363–2,378 MiB，几乎都来自 BERT）。第三次运行的 CNN 延迟是 float32 / int8 / int4 16.4 / 16.6 / 15.3 ms，准确率和大小每次都相同。剪枝的 gzip 大小按 `save_weights` 文件压缩后计算（float32 的是 835 kB 左右）。
 #
 # - **batch 1 解码受内存带宽限制**：tokens/s ≈ 带宽 ÷ 每个 token 读的权重字节数；批处理让同一次读取服务多个请求，直到拐点 $n^* = F b / 2B$（H100、fp16 约 295）。
 # - **KV cache** = 2 × 层数 × KV 头数 × 头维度 × 字节数；GQA 把它缩小为 KV 头数之比，能同时服务的用户多几倍。
