@@ -385,9 +385,7 @@ def _write_cheat_submission(root: str, student: str) -> str:
 def test_cheats_on_the_verified_cells_score_zero_there(graded_assignment, graded_course):
     """Through real nbgrader: does the cheating student lose exactly the three tampered cells, for the right reasons,
     while the perfect student gets every autograded point and the untouched release none?"""
-    from course.grading.secrets import normalise_html
-
-    import glob
+    import json
 
     _, root, _, records = graded_course(graded_assignment)
     perfect, untouched, cheat = records["perfect"], records["untouched"], records["cheat"]
@@ -395,8 +393,12 @@ def test_cheats_on_the_verified_cells_score_zero_there(graded_assignment, graded
     assert (untouched.status, untouched.auto_score) == ("graded", 0)
     assert cheat.status == "graded"
     assert cheat.auto_score == pytest.approx(AUTO_MAX - sum(CHEATED.values()))
-    pages = glob.glob(os.path.join(root, "feedback", "demo-cheat", ASSIGNMENT, "*.html"))
-    text = "\n".join(normalise_html(open(p, encoding="utf-8").read()) for p in pages)
-    assert "not quantized to int8" in text
-    assert "Keep the pruning masks applied" in text
-    assert "does not follow from its measured latency" in text
+    graded_nb = os.path.join(root, "autograded", "demo-cheat", ASSIGNMENT, "inference_cost.ipynb")
+    outputs = {}
+    for cell in json.load(open(graded_nb, encoding="utf-8"))["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in CHEATED:
+            outputs[grade_id] = json.dumps(cell.get("outputs", []))
+    assert "not quantized to int8" in outputs["test_int8_model"]
+    assert "Keep the pruning masks applied" in outputs["test_pruned_model"]
+    assert "does not follow from its measured latency" in outputs["test_table"]
