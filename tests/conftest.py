@@ -155,6 +155,7 @@ def copy_released(released: str, target: str) -> str:
 EXTRA_SUBMISSIONS = {
     "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")],
     "03_bert_imdb": [("test_cheats", "write_bert_cheater", "demo-cheater")],
+    "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
 }
 
 
