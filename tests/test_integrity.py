@@ -95,12 +95,29 @@ def _verified_cell():
     return cell
 
 
+def _judge_cell(tmp_path, monkeypatch, baseline, verifier, cell=None):
+    """Runs VerifyArtifacts on a one-cell notebook whose model question's verifier is ``verifier``; returns the cell."""
+    from nbformat.v4 import new_notebook
+
+    from course.grading import judge, preprocessors
+
+    monkeypatch.setattr(judge, "run_verifiers", lambda pairs, names, *a: {n: verifier(*p) for n, p in zip(names, pairs)})
+    nb = new_notebook(cells=[cell or _verified_cell()])
+    resources = {
+        preprocessors.BASELINE_KEY: baseline,
+        "metadata": {"path": str(tmp_path)},
+        "unique_key": "nb",
+        "nbgrader": {"assignment": "a", "student": "s"},
+    }
+    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
+    nb, _ = verify.preprocess(nb, resources)
+    return nb.cells[0]
+
+
 @pytest.mark.parametrize("when", ["before", "during"])
 def test_tampered_files_fail_the_verified_cell(tmp_path, monkeypatch, when):
     """Does a change to a watched file, made by the kernel before or during verification, score the verified cell zero?"""
     from nbgrader import utils
-
-    from course.grading import preprocessors
 
     root = _tree(tmp_path)
     baseline = integrity.Baseline([str(root)], integrity.fingerprint([str(root)]))
@@ -114,10 +131,7 @@ def test_tampered_files_fail_the_verified_cell(tmp_path, monkeypatch, when):
 
     if when == "before":
         (root / "labels.bin").write_bytes(bytes(10))
-    monkeypatch.setattr(preprocessors, "run_verifier", verifier)
-    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
-    verify._directory = str(tmp_path)
-    cell, _ = verify.preprocess_cell(_verified_cell(), {preprocessors.BASELINE_KEY: baseline}, 0)
+    cell = _judge_cell(tmp_path, monkeypatch, baseline, verifier)
     assert utils.determine_grade(cell)[0] == 0
     assert cell.outputs[0].ename == "GradingCheckFailed" and "changed: watched/labels.bin" in cell.outputs[0].evalue
     assert len(ran) == (when == "during")  # a tampered environment is not even used
@@ -127,14 +141,9 @@ def test_untouched_files_let_the_verdict_stand(tmp_path, monkeypatch):
     """With the baseline intact, does a passing verdict keep the cell's points?"""
     from nbgrader import utils
 
-    from course.grading import preprocessors
-
     root = _tree(tmp_path)
     baseline = integrity.Baseline([str(root)], integrity.fingerprint([str(root)]))
-    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: artifacts.Verdict(True, "accurate"))
-    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
-    verify._directory = str(tmp_path)
-    cell, _ = verify.preprocess_cell(_verified_cell(), {preprocessors.BASELINE_KEY: baseline}, 0)
+    cell = _judge_cell(tmp_path, monkeypatch, baseline, lambda *a: artifacts.Verdict(True, "accurate"))
     assert utils.determine_grade(cell)[0] == 2
 
 
@@ -155,49 +164,23 @@ def test_earlier_change_refuses_verification_with_its_own_message(tmp_path, monk
     """Does a submission graded after the files were changed score zero on verified cells, told it is not its fault?"""
     from nbgrader import utils
 
-    from course.grading import preprocessors
-
     root = _tree(tmp_path)
     state = integrity.fingerprint([str(root)])
     baseline = integrity.Baseline([str(root)], state, earlier=[f"changed: {root / 'labels.bin'}"])
-    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: artifacts.Verdict(True, "accurate"))
-    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
-    verify._directory = str(tmp_path)
-    cell, _ = verify.preprocess_cell(_verified_cell(), {preprocessors.BASELINE_KEY: baseline}, 0)
+    cell = _judge_cell(tmp_path, monkeypatch, baseline, lambda *a: artifacts.Verdict(True, "accurate"))
     assert utils.determine_grade(cell)[0] == 0
     assert "before this notebook was graded" in cell.outputs[0].evalue and "watched/labels.bin" in cell.outputs[0].evalue
-
-
-def test_baseline_is_taken_only_for_notebooks_with_verified_cells():
-    """Does SafeExecute fingerprint the environment for a notebook with a verified cell, and skip it for others (no cost)?"""
-    from nbformat.v4 import new_notebook
-    from traitlets.config import Config
-
-    from course.grading import preprocessors
-
-    config = Config()
-    config.VerifyArtifacts.verifiers = {"test_x": "any:thing"}
-    execute = preprocessors.SafeExecute(config=config)
-    assert execute._has_verified_cells(new_notebook(cells=[_verified_cell()]))
-    plain = _verified_cell()
-    plain.metadata["nbgrader"]["grade_id"] = "test_y"
-    assert not execute._has_verified_cells(new_notebook(cells=[plain]))
 
 
 def test_cell_that_already_failed_still_reports_changed_files(tmp_path, monkeypatch):
     """When a verified cell already failed in the kernel (a sabotaged check), is a change to the watched files still named?"""
     from nbformat.v4 import new_output
 
-    from course.grading import preprocessors
-
     root = _tree(tmp_path)
     baseline = integrity.Baseline([str(root)], integrity.fingerprint([str(root)]))
     (root / "pkg" / "checks.py").write_text("THRESHOLD = 0.0\n")
-    monkeypatch.setattr(preprocessors, "run_verifier", lambda *a: pytest.fail("a failed cell is not verified"))
     cell = _verified_cell()
     cell.outputs.append(new_output("error", ename="AssertionError", evalue="wrong", traceback=[]))
-    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
-    verify._directory = str(tmp_path)
-    cell, _ = verify.preprocess_cell(cell, {preprocessors.BASELINE_KEY: baseline}, 0)
+    cell = _judge_cell(tmp_path, monkeypatch, baseline, lambda *a: pytest.fail("a failed cell is not verified"), cell)
     assert cell.outputs[0].ename == "GradingCheckFailed" and "changed: watched/pkg/checks.py" in cell.outputs[0].evalue
     assert cell.outputs[1].ename == "AssertionError"

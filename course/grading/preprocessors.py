@@ -225,6 +225,9 @@ class VerifyArtifacts(NbGraderPreprocessor):
             grade_id = cell.metadata["nbgrader"]["grade_id"]
             verdict = verdicts.get(grade_id)
             if grade_id in failed and tampered is not None:
+                # The cell scores zero anyway; say that files the grader relies on changed,
+                # since later submissions of the batch are affected too.
+                cell.outputs.insert(0, _error_output(GRADER_FAILED, tampered.message))
                 verdict = tampered
             if verdict is not None:
                 self.log.info("Verdict of %s: %s %.3g %s", grade_id, verdict.passed, verdict.score, verdict.metrics)
