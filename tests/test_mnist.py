@@ -733,8 +733,8 @@ def test_function_cheats_are_failed_by_the_graders_judges(cheats):
     """Are the cheating function cells failed by the grader's own judgement (not by the notebook's visible tests), saying what is wrong?"""
     failed = {
         ("inject-full-marks", "test_preprocess"): "preprocess returns a wrong result for a batch of images: the result has wrong values",
-        ("inject-full-marks", "test_most_confused_pair"): "most_confused_pair returns a wrong result for a confusion matrix",
-        ("lookup-table", "test_most_confused_pair"): "most_confused_pair returns a wrong result for a confusion matrix",
+        ("inject-full-marks", "test_most_confused_pair"): "most_confused_pair returns the pair the wrong way round",
+        ("lookup-table", "test_most_confused_pair"): "most_confused_pair returns ",
         ("patch-numpy", "test_preprocess"): "preprocess must return float32 values, not float64.",
     }
     for (student, grade_id), words in failed.items():
