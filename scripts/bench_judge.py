@@ -29,13 +29,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     import course
-    from conftest import SHARED_IMDB, SHARED_MNIST, copy_course
+    from conftest import copy_course, use_shared_data
     from course.grading import pipeline
     from course.grading.students import write_students
 
-    for name, path in (("COURSE_MNIST_PATH", SHARED_MNIST), ("COURSE_IMDB_PATH", SHARED_IMDB)):
-        if os.path.exists(path):
-            os.environ.setdefault(name, path)
+    use_shared_data()
     print(f"course package: {os.path.dirname(course.__file__)}")
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_course(tmp)

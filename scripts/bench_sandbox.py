@@ -84,15 +84,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from conftest import SHARED_MNIST, SHARED_IMDB, copy_course
+    from conftest import copy_course, use_shared_data
     from course.grading import pipeline
     from course.grading.sandbox import probe
     from course.grading.students import write_students
     from course.runtime import stderr_to
 
-    for name, path in (("COURSE_MNIST_PATH", SHARED_MNIST), ("COURSE_IMDB_PATH", SHARED_IMDB)):
-        if os.path.exists(path):
-            os.environ.setdefault(name, path)
+    use_shared_data()
     ok, why = probe("bwrap")
     if not ok:
         print(f"The sandbox is unavailable here ({why}); nothing to compare.")

@@ -19,6 +19,13 @@ SHARED_MNIST = os.path.join(SHARED_DATA, "mnist", "mnist.npz")
 SHARED_IMDB = os.path.join(SHARED_DATA, "imdb", "aclImdb_sup.tar.gz")
 
 
+def use_shared_data() -> None:
+    """Sets ``COURSE_MNIST_PATH`` / ``COURSE_IMDB_PATH`` to the full offline copies, where present and not set."""
+    for name, path in (("COURSE_MNIST_PATH", SHARED_MNIST), ("COURSE_IMDB_PATH", SHARED_IMDB)):
+        if os.path.exists(path):
+            os.environ.setdefault(name, path)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def offline_data_copies():
     """Points the course (and the kernels nbgrader starts) at the full offline copies, when present.
@@ -27,10 +34,7 @@ def offline_data_copies():
     absent the course falls back to its embedded sample.
     """
     saved = {k: os.environ.get(k) for k in ("COURSE_MNIST_PATH", "COURSE_IMDB_PATH")}
-    if os.path.exists(SHARED_MNIST):
-        os.environ.setdefault("COURSE_MNIST_PATH", SHARED_MNIST)
-    if os.path.exists(SHARED_IMDB):
-        os.environ.setdefault("COURSE_IMDB_PATH", SHARED_IMDB)
+    use_shared_data()
     yield
     for key, value in saved.items():
         if value is None:
@@ -62,6 +66,25 @@ def course_env(monkeypatch):
         if name.startswith("COURSE_"):
             monkeypatch.delenv(name)
     return monkeypatch
+
+
+@pytest.fixture(scope="module")
+def keras():
+    """Keras, imported after TensorFlow without its start-up notices."""
+    from course.runtime import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+@pytest.fixture
+def sample_data(course_env):
+    """The embedded MNIST sample (5,000 training, 10,000 test digits) on the CPU profile, as verifiers read it."""
+    course_env.setenv("COURSE_DATA_SOURCE", "sample")
+    course_env.setenv("COURSE_PROFILE", "cpu")
+    return course_env
 
 
 def copy_course(target: str) -> str:

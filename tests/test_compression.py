@@ -23,23 +23,6 @@ PRUNED = "course.grading.verifiers.compression:verify_pruned_model"
 STUDENT = "course.grading.verifiers.compression:verify_distilled_student"
 
 
-@pytest.fixture(scope="module")
-def keras():
-    """Keras, imported quietly."""
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-@pytest.fixture
-def sample_data(course_env):
-    """The verifiers read the embedded MNIST sample on the CPU profile."""
-    course_env.setenv("COURSE_DATA_SOURCE", "sample")
-    course_env.setenv("COURSE_PROFILE", "cpu")
-    return course_env
-
-
 def reference_cnn(keras, conv=(32, 64), dense=128):
     """The reference CNN of the notebook (logits out), optionally resized."""
     model = keras.Sequential(

@@ -39,23 +39,6 @@ SOURCE = os.path.join(ROOT, "source", ASSIGNMENT, f"{NOTEBOOK}.ipynb")
 KEY = judge.load_key(os.path.join(ROOT, "source", ASSIGNMENT, f"{NOTEBOOK}{judge.KEY_SUFFIX}"))
 
 
-@pytest.fixture(scope="module")
-def keras():
-    """Keras, imported quietly."""
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-@pytest.fixture
-def sample_data(course_env):
-    """The verifiers read the embedded MNIST sample (5,000 training, 10,000 test digits), on the CPU profile."""
-    course_env.setenv("COURSE_DATA_SOURCE", "sample")
-    course_env.setenv("COURSE_PROFILE", "cpu")
-    return course_env
-
-
 def _model(keras, convs=2, pool=True, head="softmax", loss="sparse_categorical_crossentropy", shape=(28, 28, 1), dense=128, compile=True):
     """A small model in the style of the assignment, varied one property at a time."""
     layers = [keras.Input(shape=shape)]

@@ -136,11 +136,33 @@ def _cnn_problems(model) -> List[str]:
     return []
 
 
-def _accuracy(model, metrics: dict) -> float:
+def _accuracy_verdict(model, metrics: dict, threshold: float, started: float, what: str, advice: str, passed: str) -> Verdict:
+    """The verdict on the grader's own test accuracy of ``model`` against ``threshold``.
+
+    Args:
+        model: The loaded model (its other rules already checked).
+        metrics: Measurements so far; accuracy, threshold and time are added.
+        threshold: The accuracy required.
+        started: ``time.monotonic()`` when the verification began.
+        what: Names the model in a failure (``"The int8 model"``).
+        advice: What to do when it fails.
+        passed: What the model showed, for a pass (the accuracy is added).
+
+    Returns:
+        The verdict.
+    """
     images, labels, source = _test_data()
     accuracy = grader_accuracy(model, images, labels)
-    metrics.update(accuracy=round(accuracy, 4), test_digits=len(labels), data_source=source)
-    return accuracy
+    metrics.update(accuracy=round(accuracy, 4), test_digits=len(labels), data_source=source,
+                   threshold=threshold, seconds=round(time.monotonic() - started, 1))
+    if accuracy < threshold:
+        return Verdict(
+            False,
+            f"{what} reaches a test accuracy of {accuracy:.4f}, measured by the grader; at least "
+            f"{threshold:.3f} is required. {advice}",
+            metrics,
+        )
+    return Verdict(True, f"{passed}; test accuracy {accuracy:.4f} measured by the grader (required: {threshold:.3f}).", metrics)
 
 
 def verify_int8_model(artifact_path: str) -> Verdict:
@@ -194,21 +216,9 @@ def verify_int8_model(artifact_path: str) -> Verdict:
             f"(at most {profile.compress_int8_max_weight_ratio:.2f} is required).",
             metrics,
         )
-    accuracy = _accuracy(model, metrics)
-    threshold = profile.compress_int8_min_accuracy
-    metrics.update(threshold=threshold, seconds=round(time.monotonic() - started, 1))
-    if accuracy < threshold:
-        return Verdict(
-            False,
-            f"The int8 model reaches a test accuracy of {accuracy:.4f}, measured by the grader; at least "
-            f"{threshold:.3f} is required. Quantize the trained reference CNN.",
-            metrics,
-        )
-    return Verdict(
-        True,
-        f"int8 Dense kernels; {ratio:.3f} of the float32 bytes stored; test accuracy {accuracy:.4f} "
-        f"measured by the grader (required: {threshold:.3f}).",
-        metrics,
+    return _accuracy_verdict(
+        model, metrics, profile.compress_int8_min_accuracy, started, "The int8 model",
+        "Quantize the trained reference CNN.", f"int8 Dense kernels; {ratio:.3f} of the float32 bytes stored",
     )
 
 
@@ -248,21 +258,9 @@ def verify_pruned_model(artifact_path: str) -> Verdict:
             f"{required:.0%} is claimed. Keep the pruning masks applied while fine-tuning (KeepPruned).",
             metrics,
         )
-    accuracy = _accuracy(model, metrics)
-    threshold = profile.compress_pruned_min_accuracy
-    metrics.update(threshold=threshold, seconds=round(time.monotonic() - started, 1))
-    if accuracy < threshold:
-        return Verdict(
-            False,
-            f"The pruned model ({share:.1%} zeros) reaches a test accuracy of {accuracy:.4f}, measured by the grader; "
-            f"at least {threshold:.3f} is required. Fine-tune it after pruning.",
-            metrics,
-        )
-    return Verdict(
-        True,
-        f"{share:.1%} of the kernel weights are zero; test accuracy {accuracy:.4f} measured by the grader "
-        f"(required: {threshold:.3f}).",
-        metrics,
+    return _accuracy_verdict(
+        model, metrics, profile.compress_pruned_min_accuracy, started, f"The pruned model ({share:.1%} zeros)",
+        "Fine-tune it after pruning.", f"{share:.1%} of the kernel weights are zero",
     )
 
 
@@ -297,21 +295,10 @@ def verify_distilled_student(artifact_path: str) -> Verdict:
             "(a tenth of the teacher's).",
             metrics,
         )
-    accuracy = _accuracy(model, metrics)
-    threshold = profile.compress_student_min_accuracy
-    metrics.update(threshold=threshold, seconds=round(time.monotonic() - started, 1))
-    if accuracy < threshold:
-        return Verdict(
-            False,
-            f"The student reaches a test accuracy of {accuracy:.4f}, measured by the grader; at least "
-            f"{threshold:.3f} is required. Distil it from the trained teacher as the notebook says.",
-            metrics,
-        )
-    return Verdict(
-        True,
-        f"{params:,} parameters (budget {profile.compress_student_max_params:,}); test accuracy {accuracy:.4f} "
-        f"measured by the grader (required: {threshold:.3f}).",
-        metrics,
+    return _accuracy_verdict(
+        model, metrics, profile.compress_student_min_accuracy, started, "The student",
+        "Distil it from the trained teacher as the notebook says.",
+        f"{params:,} parameters (budget {profile.compress_student_max_params:,})",
     )
 
 
