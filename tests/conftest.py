@@ -5,7 +5,8 @@ loadgroup``). Tests that share an expensive session fixture are put in one
 ``xdist_group`` here (``pytest_collection_modifyitems``), so the fixture is
 built once, on one worker: each assignment's graded course (``graded_course``,
 shared by tests/test_grading.py and tests/test_concepts.py), the MNIST cheats,
-and everything that loads or trains BERT (group ``bert``).
+BERT's own model tests (``bert-models``) and 03's grading (``bert``). Groups are handed
+out longest first (``MEASURED_SECONDS``).
 """
 
 import os
@@ -97,8 +98,26 @@ def copy_course(target: str) -> str:
 #: Assignments whose grading (a BERT fine-tuning) goes with the other BERT tests.
 BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
-MODULE_GROUPS = {"test_bert.py": "bert", "test_concepts.py": "grade-01_concepts"}
+MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts"}
 FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats"}
+#: Seconds a group (or an ungrouped module's test) took in a CI run on 2 busy cores (``make test``'s
+#: ``--durations``, 2026-12-02). Work is handed to the workers longest first, so that no long group
+#: starts last and leaves the other worker idle (longest-processing-time-first scheduling).
+MEASURED_SECONDS = {
+    "grade-04_inference_cost": 890,
+    "bert": 730,
+    "mnist-cheats": 280,
+    "concept-cheats": 205,
+    "hostile": 160,
+    "bert-models": 130,
+    "grade-02_mnist_cnn": 110,
+    "grade-00_setup": 105,
+    "test_cluster.py": 90,
+    "test_verify_gpu.py": 70,
+    "test_browser.py": 65,
+    "test_grading_sandbox.py": 30,
+    "grade-01_concepts": 30,
+}
 
 
 def xdist_group_of(item):
@@ -129,9 +148,28 @@ def _suffix_group(item, group):
     item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
+def pytest_configure(config):
+    """Keeps the test order of ``pytest_collection_modifyitems`` (longest first) when pytest-xdist distributes groups.
+
+    xdist would otherwise reorder its work units by their number of tests.
+    """
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        config.option.loadscopereorder = False
+
+
+def expected_seconds(item) -> float:
+    """How long the work unit of a test takes (``MEASURED_SECONDS`` of its group or module; 0 if short)."""
+    group = xdist_group_of(item)
+    if group in MEASURED_SECONDS:
+        return MEASURED_SECONDS[group]
+    return MEASURED_SECONDS.get(os.path.basename(str(item.fspath)), 0) if group is None else 0
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Puts tests that share an expensive fixture in one xdist group; skips ``gpu`` tests where TensorFlow lists no GPU."""
+    """Puts tests that share an expensive fixture in one xdist group, longest groups first; skips ``gpu`` tests where
+    TensorFlow lists no GPU."""
+    items.sort(key=lambda item: -expected_seconds(item))  # stable: the order within a group is kept
     for item in items:
         group = xdist_group_of(item)
         if group and not list(item.iter_markers("xdist_group")):

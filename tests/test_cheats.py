@@ -139,26 +139,34 @@ def test_each_cheat_earns_exactly_the_points_of_its_honest_part(cheat_batch, ass
     assert scores[student] == pytest.approx(expected, abs=1e-6)
 
 
-#: Assignment 03 takes minutes per submission, so its cheats share one submission, graded with its
-#: synthetic students (conftest's EXTRA_SUBMISSIONS): {solution cell or "+": source}, points lost.
+#: Assignment 03's fine-tuning takes minutes, so its cheats share one submission built on the *partial*
+#: student (which fills the first half of the solution cells and never fine-tunes), graded with 03's
+#: synthetic students (conftest's EXTRA_SUBMISSIONS): {solution cell or "+": source}.
 BERT_CHEATS = {
     "+": INJECT_RESULT + "\n" + STDERR_WARNING,
-    # Stored answers for the grader's fixed cases, nothing otherwise (1 point).
+    # Stored answers for the grader's fixed cases, nothing otherwise (a cell the partial student left).
     "most_confident_mistakes": "import numpy as np\n"
                                "def most_confident_mistakes(probabilities, labels, k):\n"
                                "    known = {(6, 2): [3, 0], (6, 10): [3, 0, 2]}\n"
                                "    return np.array(known.get((len(labels), k), []), dtype=np.int64)",
-    # A string that says it equals anything (0.5 points).
+    # A string that says it equals anything (a cell the partial student answered: 0.5 points lost).
     "split_error": "class Anything(str):\n    def __eq__(self, other):\n        return True\n"
                    "    __hash__ = str.__hash__\nsplit_error = Anything('KeyError')",
-    # Patches math where it is re-run and answers with uniform probabilities (1 point).
-    "predict_probabilities": "import math\nmath.isclose = lambda *a, **k: True\n"
+    # Patches math where it is re-run and answers with uniform probabilities (a cell the partial student left).
+    "predict_probabilities": "import math\n"
+                             "import numpy as np\n"
+                             "math.isclose = lambda *a, **k: True\n"
                              "def predict_probabilities(classifier, texts, batch_size=32):\n"
                              "    return np.full((len(texts), 2), 0.5, dtype=np.float32)",
 }
-BERT_CHEATS_LOST = 2.5
+#: The test cell of each solution cell that BERT_CHEATS replaces: these score zero for the cheater.
+BERT_CHEATED_TESTS = {
+    "most_confident_mistakes": "test_most_confident_mistakes",
+    "split_error": "test_split_error",
+    "predict_probabilities": "test_predict_probabilities",
+}
 
 
 def write_bert_cheater(root: str, student: str) -> str:
-    """Writes 03's perfect submission with every cheat of ``BERT_CHEATS`` (for conftest's EXTRA_SUBMISSIONS)."""
-    return _write(root, "03_bert_imdb", student.replace("demo-", ""), BERT_CHEATS, "perfect")
+    """Writes 03's partial submission with every cheat of ``BERT_CHEATS`` (for conftest's EXTRA_SUBMISSIONS)."""
+    return _write(root, "03_bert_imdb", student.replace("demo-", ""), BERT_CHEATS, "partial")

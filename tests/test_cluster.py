@@ -96,12 +96,21 @@ def test_resume_grades_only_what_is_missing_or_changed(tmp_path):
     cmd = [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root, "--workers", "1"]
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while len(_log_lines(root, " graded (")) < 2 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    while not _log_lines(root, " graded (") and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    # Ctrl-C, pressed again each second until the grader says it was interrupted (a press can land
+    # inside Dask's own waiting, which swallows it); never while it saves what it graded.
+    stop_by = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < stop_by:
+        if not _log_lines(root, "interrupted;"):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
     out, err = proc.communicate(timeout=120)
     done = {line.split(" / ")[1].split(":")[0] for line in _log_lines(root, " graded (")}
-    assert proc.returncode == 130 and 2 <= len(done) < len(ids), (out[-2000:], err[-2000:])
+    assert proc.returncode == 130 and 1 <= len(done) < len(ids), (out[-2000:], err[-2000:])
     # The gradebook is consistent: every submission it has is complete.
     for student in done:
         assert all(score is not None or manual for score, manual in _cell_grades(root, student).values())
@@ -187,7 +196,7 @@ def test_report_table_and_timeouts_come_from_the_gradebook(tmp_path):
     """Do the table, report and HTML page show the gradebook's scores after a later change, and name a cell that hit the cell time limit?"""
     from course.grading.report import write_html_report
 
-    root = _course(tmp_path, "c.Execute.timeout = 20")
+    root = _course(tmp_path, "c.Execute.timeout = 10")
     write_students(root, ASSIGNMENT, ["perfect", "untouched"])
     slow = write_submission(root, ASSIGNMENT, "slow", "perfect")
     folder = os.path.join(root, "submitted", slow, ASSIGNMENT)
@@ -199,7 +208,7 @@ def test_report_table_and_timeouts_come_from_the_gradebook(tmp_path):
     nbformat.write(nb, path)
     records = cluster.grade_class(root, ASSIGNMENT, workers=1, progress=False)
     by_student = {r.student: r for r in records}
-    assert any("hit the per-cell time limit of 20 s" in n for n in by_student[slow].notes)
+    assert any("hit the per-cell time limit of 10 s" in n for n in by_student[slow].notes)
     assert by_student[slow].auto_score == by_student[slow].auto_max  # the interrupted cell was the student's own; every test still ran
     api = pipeline.make_api(root)
     with api.gradebook as gb:  # e.g. an instructor's manual change in formgrader after the batch

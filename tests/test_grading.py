@@ -45,14 +45,28 @@ def test_perfect_student_gets_every_autograded_point(graded):
     assert r.auto_score == r.auto_max, f"{assignment}: {r.auto_score}/{r.auto_max} {r.notes}"
 
 
+def _cell_scores(api, assignment, student) -> dict:
+    """Autograded points of each graded cell of a submission, from the gradebook: ``{grade_id: score}``."""
+    with api.gradebook as gb:
+        submission = gb.find_submission(assignment, student)
+        return {g.name: g.score for nb in submission.notebooks for g in nb.grades if g.auto_score is not None}
+
+
 def test_bert_cheater_earns_exactly_the_points_of_its_honest_part(graded):
-    """Does 03's submission with cheats (hooks, a lookup table, an always-equal answer, patched math) lose exactly the cheated cells?"""
-    from test_cheats import BERT_CHEATS_LOST
+    """Does 03's submission with cheats (hooks, a lookup table, an always-equal answer, patched math) score, cell by
+    cell, what the same honest (partial) submission scores, except zero on each cheated cell?"""
+    from test_cheats import BERT_CHEATED_TESTS
 
     assignment, root, api, records = graded
     if "cheater" not in records:
         pytest.skip(f"{assignment} has no cheating submission in this batch")
-    assert records["cheater"].auto_score == pytest.approx(records["perfect"].auto_score - BERT_CHEATS_LOST)
+    honest = _cell_scores(api, assignment, "demo-partial")
+    cheater = _cell_scores(api, assignment, "demo-cheater")
+    cheated = set(BERT_CHEATED_TESTS.values())
+    assert cheated <= set(honest) and set(cheater) == set(honest)
+    assert honest["test_split_error"] > 0  # at least one cheat replaces an honest answer that scored
+    assert cheater == {gid: 0 if gid in cheated else score for gid, score in honest.items()}
+    assert records["cheater"].auto_score == pytest.approx(records["partial"].auto_score - honest["test_split_error"])
 
 
 def test_untouched_release_gets_zero_without_errors(graded):

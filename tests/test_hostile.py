@@ -29,7 +29,7 @@ from course.grading.secrets import normalise_html
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
 ASSIGNMENT = "00_setup"
-LIMIT_SECONDS = 90
+LIMIT_SECONDS = 60
 LIMIT_MB = 2500
 
 pytestmark = [
