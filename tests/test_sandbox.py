@@ -25,11 +25,33 @@ def _python(code: str, sandbox=None, limits=Limits(60, 2048), env=None, read_onl
 
 
 def test_environment_is_reduced_to_the_allow_list():
-    """Do only COURSE_*, locale and thread-count variables reach a sandboxed process?"""
-    env = {"COURSE_PROFILE": "cpu", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "2", "AWS_SECRET": "x", "HOME": "/root"}
+    """Do only the course's settings, locale and thread-count variables reach a sandboxed process, by name?"""
+    env = {"COURSE_PROFILE": "cpu", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "2", "AWS_SECRET": "x", "HOME": "/root",
+           "COURSE_GRADING_SALT": "salt", "COURSE_ANYTHING": "y"}
     assert filter_environment(env) == {"COURSE_PROFILE": "cpu", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "2"}
     inside = Sandbox().environment(env)
     assert "AWS_SECRET" not in inside and inside["HOME"] == sbx.INSIDE_HOME
+
+
+def test_the_grading_salt_never_reaches_student_code_whatever_the_allow_list():
+    """Is COURSE_GRADING_SALT dropped even when an instructor allows COURSE_*, and for unsandboxed processes too?"""
+    env = {"COURSE_PROFILE": "cpu", "COURSE_GRADING_SALT": "salt", "GRADER_API_TOKEN": "t", "PATH": "/bin"}
+    assert Sandbox(env_allow=["COURSE_*", "*TOKEN*"]).environment(env).get("COURSE_PROFILE") == "cpu"
+    assert "COURSE_GRADING_SALT" not in Sandbox(env_allow=["COURSE_*"]).environment(env)
+    assert "GRADER_API_TOKEN" not in Sandbox(env_allow=["*TOKEN*"]).environment(env)
+    assert sbx.without_secrets(env) == {"COURSE_PROFILE": "cpu", "PATH": "/bin"}
+
+
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_a_verifier_like_process_gets_no_salt(sandboxed):
+    """Does a process started by run_sandboxed (the function runner, verifiers) see the salt, sandboxed or not?"""
+    if sandboxed and not AVAILABLE:
+        pytest.skip(WHY)
+    box = Sandbox() if sandboxed else Sandbox(enabled=False)
+    env = dict(os.environ, COURSE_GRADING_SALT="salt-" + uuid.uuid4().hex, COURSE_PROFILE="cpu")
+    code, out, err, _ = _python("import os; print(os.environ.get('COURSE_GRADING_SALT'), os.environ.get('COURSE_PROFILE'))",
+                                sandbox=box, env=env)
+    assert (code, out.split()) == (0, ["None", "cpu"]), err
 
 
 def test_limits_come_from_the_assignment():

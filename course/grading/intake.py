@@ -5,6 +5,13 @@ produces: a ``timestamp.txt`` that is not a date (AttributeError for the
 whole batch), a notebook that is not valid JSON. ``inspect_submission``
 sets such files aside under a telling name, and returns notes that explain,
 for the instructor and the student, what was found and how it was graded.
+
+Nothing in a submission is followed or opened unless it is a regular file:
+symbolic links, FIFOs, sockets and device files are moved out of the
+submission (into ``submitted/<student>/.refused-<assignment>/``, never
+opened) before anything reads it, and every file is read with
+``course.grading.safeio`` (no links, size cap, timeout). Notes name files
+escaped (``safeio.shown_name``) and never quote what a file holds.
 """
 
 import os
@@ -12,6 +19,11 @@ from typing import List, Sequence
 
 import nbformat
 from nbgrader.utils import parse_utc
+
+from course.grading.safeio import UnsafeFile, read_text, shown_name, special_entries
+
+#: Largest timestamp.txt read (a date is about 30 bytes).
+MAX_TIMESTAMP_BYTES = 4096
 
 
 def _grade_ids(nb) -> List[str]:
@@ -33,31 +45,37 @@ def inspect_submission(submission_dir: str, expected: dict) -> List[str]:
     Returns:
         Notes, one sentence each; empty when the submission is clean.
     """
-    notes = []
+    notes = refuse_special_files(submission_dir)
     timestamp = os.path.join(submission_dir, "timestamp.txt")
-    if os.path.exists(timestamp):
-        with open(timestamp, encoding="utf-8", errors="replace") as fh:
-            text = fh.read().strip()
+    if os.path.lexists(timestamp):
         try:
+            text = read_text(timestamp, limit=MAX_TIMESTAMP_BYTES).strip()
             if text:
                 parse_utc(text)
+        except UnsafeFile as err:
+            os.replace(timestamp, timestamp + ".invalid")
+            notes.append(
+                f"timestamp.txt was not read ({err.why}); it was renamed to timestamp.txt.invalid "
+                "and the submission graded without a late check."
+            )
         except (ValueError, OverflowError):
             os.replace(timestamp, timestamp + ".invalid")
             notes.append(
-                f"timestamp.txt is not a date ({text[:40]!r}); it was renamed to "
-                f"timestamp.txt.invalid and the submission graded without a late check."
+                "timestamp.txt is not a date; it was renamed to "
+                "timestamp.txt.invalid and the submission graded without a late check."
             )
     for name, grade_ids in sorted(expected.items()):
         path = os.path.join(submission_dir, f"{name}.ipynb")
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             notes.append(f"{name}.ipynb was not submitted: its cells score zero.")
             continue
         try:
-            nb = nbformat.read(path, as_version=4)
+            nb = nbformat.reads(read_text(path), as_version=4)
         except Exception as err:  # nbformat raises many kinds of errors on bad files
             os.replace(path, path + ".unreadable")
+            why = err.why if isinstance(err, UnsafeFile) else type(err).__name__
             notes.append(
-                f"{name}.ipynb is not a readable notebook ({type(err).__name__}); it was renamed "
+                f"{name}.ipynb is not a readable notebook ({why}); it was renamed "
                 f"to {name}.ipynb.unreadable and scores zero."
             )
             continue
@@ -75,6 +93,33 @@ def inspect_submission(submission_dir: str, expected: dict) -> List[str]:
                 f"versions were put back and graded."
             )
     return notes
+
+
+def refuse_special_files(submission_dir: str) -> List[str]:
+    """Moves links, FIFOs, sockets and device files out of a submission, unopened.
+
+    They go to ``<submission_dir>/../.refused-<assignment>/`` (same file
+    system, renamed, never followed), where neither nbgrader nor the grader
+    looks.
+
+    Returns:
+        One note naming them (escaped), or none.
+    """
+    found = special_entries(submission_dir)
+    if not found:
+        return []
+    parent, assignment = os.path.split(os.path.normpath(submission_dir))
+    refused = os.path.join(parent, f".refused-{assignment}")
+    for rel, _ in found:
+        target = os.path.join(refused, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(os.path.join(submission_dir, rel), target)
+    listed = ", ".join(f"{shown_name(rel)} ({what})" for rel, what in found[:10])
+    more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+    return [
+        f"{len(found)} file(s) of the submission are not regular files and were neither opened nor "
+        f"graded: {listed}{more}. Hand in the files themselves."
+    ]
 
 
 def expected_cells(gradebook, assignment: str) -> dict:

@@ -27,7 +27,7 @@ from typing import Optional
 from jupyter_client.manager import AsyncKernelManager
 
 from course.checks.handin import ARTIFACT_DIR
-from course.grading.sandbox import Limits, Sandbox, Watchdog
+from course.grading.sandbox import Limits, Sandbox, Watchdog, without_secrets
 
 #: Names of handed-in files that are copied back out of the sandbox: models and their
 #: profile sidecars (``course.grading.context``).
@@ -118,6 +118,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             # Without a parent process id (meaningless across PID namespaces) ipykernel
             # prints its connection banner on stdout; its real output goes over ZMQ.
             kw["stdout"] = subprocess.DEVNULL
+        else:
+            kw["env"] = without_secrets(kw.get("env") or dict(os.environ))
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.limits is not None and self.provisioner is not None and getattr(self.provisioner, "process", None):
             self.watchdog = Watchdog(self.provisioner.process.pid, self.limits)

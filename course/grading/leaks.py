@@ -18,6 +18,7 @@ from typing import Iterable, List, Set
 
 import nbformat
 
+from course.grading.safeio import read_text
 from course.grading.secrets import course_secret_lines, normalise_html
 
 WITHHELD = "Feedback withheld"
@@ -32,8 +33,8 @@ def own_lines(submission_dir: str) -> Set[str]:
     """Stripped source lines of the notebooks a student handed in (what they wrote or were given)."""
     lines = set()
     for path in glob.glob(os.path.join(submission_dir, "*.ipynb")):
-        try:
-            nb = nbformat.read(path, as_version=4)
+        try:  # never through a link (a link to the source notebook would make every secret "own")
+            nb = nbformat.reads(read_text(path), as_version=4)
         except (OSError, ValueError, KeyError):  # unreadable: nothing counts as their own
             continue
         for cell in nb.cells:

@@ -22,6 +22,10 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
+from course.grading.safeio import UnsafeFile, read_regular
+
+#: Largest single file sent between coordinator and worker (a notebook, an answer key).
+MAX_TREE_FILE_BYTES = 512 * 2**20
 #: Name of the file, in an autograded submission folder, that records what was graded.
 MARKER = ".course-grading.json"
 
@@ -79,8 +83,8 @@ class GradingResult:
     worker: str = ""
 
 
-def read_tree(folder: str) -> Dict[str, bytes]:
-    """Every regular file under ``folder`` by relative path (links are skipped)."""
+def read_tree(folder: str, max_bytes: int = MAX_TREE_FILE_BYTES) -> Dict[str, bytes]:
+    """Every regular file under ``folder`` by relative path (links, special files and files over ``max_bytes`` are skipped)."""
     files = {}
     if not os.path.isdir(folder):
         return files
@@ -89,8 +93,10 @@ def read_tree(folder: str) -> Dict[str, bytes]:
         for name in sorted(names):
             path = os.path.join(root, name)
             if os.path.isfile(path) and not os.path.islink(path):
-                with open(path, "rb") as fh:
-                    files[os.path.relpath(path, folder)] = fh.read()
+                try:  # no link, FIFO or device is followed or opened; a file too large is left out
+                    files[os.path.relpath(path, folder)] = read_regular(path, limit=max_bytes)
+                except UnsafeFile:
+                    continue
     return files
 
 

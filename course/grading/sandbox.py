@@ -15,7 +15,9 @@ kernel, the verifiers that judge handed-in models) starts inside a sandbox:
 - **limits per assignment**: wall-clock seconds for the whole notebook and
   memory (a watchdog sums the resident memory of every process in the
   sandbox and kills it over the limit);
-- **environment reduced to an allow-list** (``COURSE_*``, locale, thread counts).
+- **environment reduced to an allow-list, by name** (the course's settings,
+  locale, thread counts); the grader's secrets (``COURSE_GRADING_SALT``) never
+  reach a process that runs student code, sandboxed or not.
 
 Where bubblewrap or user namespaces are unavailable, grading still runs
 (unsandboxed, with a warning for every submission) unless ``Sandbox.required``
@@ -46,9 +48,18 @@ from traitlets.config import LoggingConfigurable
 INSIDE_WORKDIR = "/submission"
 #: The empty home folder inside the sandbox.
 INSIDE_HOME = "/home/student"
-#: Environment variables passed into a sandbox (shell-style patterns); everything else is dropped.
-ENV_ALLOW = (
-    "COURSE_*",
+#: The course's own settings a sandboxed process needs (``course.config``), by name: never a
+#: pattern, so that a secret of the grader's (``COURSE_GRADING_SALT``) is not passed in.
+COURSE_SETTINGS = (
+    "COURSE_PROFILE",
+    "COURSE_DATA_SOURCE",
+    "COURSE_MNIST_PATH",
+    "COURSE_IMDB_PATH",
+    "COURSE_BERT_PRESET",
+    "COURSE_NETWORK_TIMEOUT",
+)
+#: Environment variables passed into a sandbox, by name; everything else is dropped.
+ENV_ALLOW = COURSE_SETTINGS + (
     "LANG",
     "LANGUAGE",
     "LC_*",
@@ -69,6 +80,9 @@ ENV_ALLOW = (
     "KERAS_BACKEND",
     "PYTHONHASHSEED",
 )
+#: The grader's secrets: never passed to a process that runs or judges student code, whatever
+#: ``Sandbox.env_allow`` says, sandboxed or not (shell-style patterns).
+ENV_SECRETS = ("COURSE_GRADING_SALT", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*_KEY", "*SALT*")
 #: Parts of /etc that programs need (dynamic linker, users, certificates, fonts, time zone).
 ETC_FILES = (
     "/etc/ld.so.cache",
@@ -110,17 +124,29 @@ class Limits(NamedTuple):
     memory_mb: int
 
 
+def is_secret(name: str) -> bool:
+    """Whether an environment variable is one of the grader's secrets (``ENV_SECRETS``)."""
+    return any(fnmatch.fnmatchcase(name.upper(), p) for p in ENV_SECRETS)
+
+
+def without_secrets(env: Dict[str, str]) -> Dict[str, str]:
+    """The environment less the grader's secrets (for processes that run student code unsandboxed)."""
+    return {k: v for k, v in env.items() if not is_secret(k)}
+
+
 def filter_environment(env: Dict[str, str], allow: Sequence[str] = ENV_ALLOW) -> Dict[str, str]:
-    """Keeps only the variables whose names match one of the ``allow`` patterns.
+    """Keeps only the variables named in ``allow``, and never a secret (``ENV_SECRETS``).
 
     Args:
         env: Variables of the grader.
-        allow: Shell-style name patterns (``COURSE_*``).
+        allow: Names (shell-style patterns are accepted, but the defaults are exact names).
 
     Returns:
         The variables a sandboxed process may see.
     """
-    return {k: v for k, v in env.items() if any(fnmatch.fnmatchcase(k, p) for p in allow)}
+    return {
+        k: v for k, v in env.items() if any(fnmatch.fnmatchcase(k, p) for p in allow) and not is_secret(k)
+    }
 
 
 def _outermost(paths: Iterable[str]) -> List[str]:
@@ -186,7 +212,8 @@ class Sandbox(LoggingConfigurable):
 
     env_allow = ListTrait(
         list(ENV_ALLOW),
-        help="Names (shell-style patterns) of the grader's environment variables that sandboxed processes see.",
+        help="Names of the grader's environment variables that sandboxed processes see (the grader's "
+        "secrets, ENV_SECRETS, never are).",
     ).tag(config=True)
 
     read_only_paths = ListTrait(
@@ -434,7 +461,7 @@ def run_sandboxed(
     else:
         mapping = dict((inside, host) for host, inside in read_only)
         cmd = [mapping.get(a, a) for a in argv]
-        launch_env = env
+        launch_env = without_secrets(env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=err, env=launch_env, cwd=tempfile.gettempdir(), start_new_session=True
