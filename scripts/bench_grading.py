@@ -26,7 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 #: Seconds one submission takes on 2 CPU cores, per assignment (reference runs; README).
-MEASURED_SECONDS = {"00_setup": 10, "01_concepts": 4, "02_mnist_cnn": 40, "03_bert_imdb": 272}
+# 04: the reference notebook's measured run time (174-202 s on 2 cores, README); its grading
+# (the verifiers' own test-set passes) is not benchmarked separately.
+MEASURED_SECONDS = {"00_setup": 10, "01_concepts": 4, "02_mnist_cnn": 40, "03_bert_imdb": 272, "04_inference_cost": 202}
 
 
 def _run(cmd, cwd, env) -> float:
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
     if per_submission:
         costs[args.assignment] = per_submission
     print()
-    print("Scaling estimate for 300 students x 4 assignments (seconds per submission on 2 cores: "
+    print(f"Scaling estimate for 300 students x {len(costs)} assignments (seconds per submission on 2 cores: "
           + ", ".join(f"{a} {s:.0f}" for a, s in costs.items()) + "):")
     print(f"  this machine (2 cores, serial):                       {estimate(300, 1, 1, costs):6.1f} h")
     print(f"  8 CPU nodes x 32 cores (16 workers of 2 cores each): {estimate(300, 8, 16, costs):6.2f} h")

@@ -1,4 +1,4 @@
-"""Measures the GPU profile: the reference solutions of 02 and 03, three seeds each, on a GPU.
+"""Measures the GPU profile: the reference solutions of 02, 03 and 04, three seeds each, on a GPU.
 
 One command, on a Linux machine with one NVIDIA GPU (about 10 minutes on a
 modern one, offline data included)::
@@ -45,6 +45,10 @@ sys.path.insert(0, ROOT)
 ASSIGNMENTS = {
     "02_mnist_cnn": ("mnist_cnn.ipynb", "test_cnn_accuracy", "course.grading.verifiers.mnist:verify_cnn_accuracy"),
     "03_bert_imdb": ("bert_imdb.ipynb", "test_bert_accuracy", "course.grading.verifiers.bert:verify_accuracy"),
+    # 04: the whole notebook (CNN variants and the larger BERT part of the gpu profile) runs; the
+    # distilled student is the model judged (its threshold is the profile's compress_student_min_accuracy).
+    "04_inference_cost": ("inference_cost.ipynb", "test_distilled_student",
+                          "course.grading.verifiers.compression:verify_distilled_student"),
 }
 SEED_LINE = re.compile(r"^SEED = \d+", re.MULTILINE)
 RESULT_PREFIX = "VERIFY-GPU-PROBE "

@@ -89,6 +89,19 @@ def test_saved_file_holds_the_optimizer_state_of_a_trained_model(keras):
     assert compression.saved_size(uncompiled_copy(keras, model)) < 1.5 * weights + 20_000
 
 
+def test_gzip_size_counts_the_weights_only_not_the_optimizer_state(keras):
+    """Issue 20 item 5: is a trained, compiled model's gzip size that of its weights alone (no Adam moments),
+    so that a pruned model's gzip size is below the dense float32 one?"""
+    model = reference_cnn(keras, conv=(8, 16), dense=32)
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((32, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 32), epochs=1, verbose=0)
+    assert compression.gzip_size(model) == compression.gzip_size(uncompiled_copy(keras, model))
+    dense = compression.gzip_size(model)
+    assert dense <= compression.weight_bytes(model) * 1.01
+    prune(keras, model, 0.8)
+    assert compression.gzip_size(model) < 0.5 * dense
+
+
 def test_keep_pruned_keeps_the_zeros_through_fine_tuning(keras):
     """Does KeepPruned hold the sparsity while training, and does training without it lose it?"""
     x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
@@ -305,7 +318,7 @@ def test_answer_key_token_counts_match_the_offline_vocabulary():
 # ------------------------------------------- cheats through real nbgrader
 
 ASSIGNMENT = "04_inference_cost"
-AUTO_MAX = 24
+AUTO_MAX = 26
 #: Cells the cheating submission tampers with, and the points each loses.
 CHEATED = {"test_int8_model": 3, "test_pruned_model": 3, "test_table": 1}
 
