@@ -10,7 +10,8 @@ nothing.
 
 Supported: ``None``, ``bool``, ``int``, ``float`` (``inf`` and ``nan``
 included), ``str``, ``list``, ``tuple``, ``set``/``frozenset``, ``dict``,
-NumPy scalars and NumPy arrays of bool, integer or float dtype.
+NumPy scalars and NumPy arrays of bool, integer or float dtype. A NumPy
+string scalar (``np.str_``) arrives as a plain ``str``.
 """
 
 import base64
@@ -71,6 +72,8 @@ def encode(value: Any, _depth: int = 0) -> Any:
     # Exact types only: a subclass of int or str may redefine == and is not carried.
     if value is None or type(value) in (bool, str):
         return value
+    if type(value) is np.str_:  # a NumPy string (an item of a string array) travels as the plain string it holds
+        return str(value)
     if type(value) is int:
         return value
     if type(value) is float:

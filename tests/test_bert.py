@@ -264,7 +264,7 @@ def test_reference_mistakes_pass_the_hidden_cases():
 
 
 def test_mistakes_key_accepts_any_integer_dtype_and_an_empty_float_array():
-    """Does the key of most_confident_mistakes pass int32 indices and np.array([]) for 'no mistakes', and fail float indices in the wrong order?"""
+    """Does the key of most_confident_mistakes pass int32 indices, whole float indices and np.array([]) for 'no mistakes', and fail indices in the wrong order or not whole?"""
     reference_find = reference("most_confident_mistakes")
 
     def int32_and_plain_empty(probabilities, labels, k):
@@ -273,8 +273,11 @@ def test_mistakes_key_accepts_any_integer_dtype_and_an_empty_float_array():
 
     verdict = _verdict("test_most_confident_mistakes", int32_and_plain_empty)
     assert verdict.passed, verdict.message
+    assert _verdict("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k).astype(np.float64)).passed
     message = _failure("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k).astype(np.float64)[::-1])
-    assert "should hold integers" in message
+    assert "has wrong values" in message
+    message = _failure("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k) + 0.5)
+    assert "not whole numbers" in message
     message = _failure("test_most_confident_mistakes", lambda p, y, k: reference_find(p, y, k)[::-1])
     assert message == "most_confident_mistakes returns a wrong result for two mistakes asked: the result has wrong values (case 1 of 4)."
 

@@ -31,7 +31,7 @@ CONCEPTS = {
         "+": "import course.checks as c, course.checks.answers as a\n"
              "c.expect = lambda *x, **k: None\na.expect_number = lambda *x, **k: 1.0",
         "transformer_params": "def transformer_params(*args):\n    return 1",
-    }, "perfect", 3),  # 2 for the function, 1 for the sizes computed with it (test_cost_numbers)
+    }, "perfect", 2.6667),  # 2 for the function, 2 of the 3 sizes computed with it (test_cost_numbers: 0.3333 kept)
     # Patches NumPy and math where its function is re-run, and answers wrongly.
     "patch-numpy": ({
         "softmax_t": "import math, numpy\nnumpy.allclose = lambda *a, **k: True\nmath.isclose = lambda *a, **k: True\n"

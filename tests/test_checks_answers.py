@@ -127,7 +127,13 @@ def test_number_tolerance_integers_and_infinity():
     check_number(np.float32(14.0), 14.0, "q")
     check_number(np.array(2.5), 2.5, "q")
     check_number(np.int64(5), 5, "q")
-    assert _message(check_number, 5.0, 5, "q").startswith("q should be a whole number")
+    for whole in (5.0, np.float32(5.0), np.float64(5.0), np.array(5.0), np.array(5)):
+        check_number(whole, 5, "q")
+    assert _message(check_number, 5.5, 5, "q") == "q has a wrong value (it should be a whole number)."
+    assert _message(check_number, math.inf, 5, "q") == "q has a wrong value (it should be a whole number)."
+    assert _message(check_number, math.nan, 5, "q") == "q is NaN (not a number)."
+    assert _message(check_number, "5", 5, "q") == "q should be a whole number but is a str."
+    assert _message(check_number, True, 1, "q") == "q should be a whole number but is a bool."
     assert _message(check_number, 6, 5, "q") == "q has a wrong value."
     assert _message(check_number, 3.6, 3.5, "q") == "q has a wrong value."
     check_number(math.inf, math.inf, "q")
@@ -140,7 +146,11 @@ def test_expect_number_bounds_and_integers():
     assert expect_number(3, "q", low=0, high=5, integer=True) == 3.0
     assert "at least 1" in _message(expect_number, 0, "q", low=1)
     assert "at most 1" in _message(expect_number, 1.5, "q", high=1)
-    assert "must be a whole number" in _message(expect_number, 3.0, "q", integer=True)
+    assert expect_number(3.0, "q", integer=True) == 3.0, "a whole number written as a float is a whole number"
+    assert expect_number(np.float32(3.0), "q", integer=True) == 3.0
+    assert "must be a whole number" in _message(expect_number, 3.5, "q", integer=True)
+    assert "must be a whole number" in _message(expect_number, math.inf, "q", integer=True)
+    assert "must be a number" in _message(expect_number, True, "q", integer=True)
     assert "NaN" in _message(expect_number, float("nan"), "q")
 
 
@@ -174,14 +184,21 @@ def test_check_cases_compares_results_without_revealing_them():
 
 
 def test_check_cases_checks_arrays_strictly():
-    """Are array type, shape, integer dtype and (when asked) float dtype all required to match?"""
+    """Are array type (when a dtype is asked), shape, integer dtype and (when asked) float dtype all required to match?"""
     expected = np.array([1, 2], dtype=np.int8)
     check_cases(lambda: np.array([1, 2], dtype=np.int8), [((), expected)], "f")
-    assert "should be a NumPy array but is a list" in _message(check_cases, lambda: [1, 2], [((), expected)], "f")
+    assert "has dtype int64" in _message(check_cases, lambda: [1, 2], [((), expected)], "f")
+    assert "should be a NumPy array but is a list" in _message(
+        check_cases, lambda: [1, 2], [((), expected)], "f", strict_dtype=True
+    )
+    assert "should be a NumPy array but is a str" in _message(check_cases, lambda: "12", [((), expected)], "f")
     assert "has shape (3,)" in _message(check_cases, lambda: np.zeros(3, np.int8), [((), expected)], "f")
     assert "has dtype int64" in _message(check_cases, lambda: np.array([1, 2]), [((), expected)], "f")
     floats = np.array([0.5, 1.5], dtype=np.float32)
     check_cases(lambda: np.array([0.5, 1.5]), [((), floats)], "f")
+    check_cases(lambda: [0.5, 1.5], [((), floats)], "f")
+    check_cases(lambda: (np.float32(0.5), 1.5), [((), floats)], "f")
+    assert "should be a NumPy array but is a list" in _message(check_cases, lambda: ["a", "b"], [((), floats)], "f")
     assert "has dtype float64" in _message(check_cases, lambda: np.array([0.5, 1.5]), [((), floats)], "f", strict_dtype=True)
     assert "has wrong values" in _message(check_cases, lambda: np.array([0.5, 1.6]), [((), floats)], "f")
     assert "should hold numbers" in _message(check_cases, lambda: np.array(["a", "b"]), [((), floats)], "f")
@@ -236,12 +253,20 @@ def test_check_cases_passes_keyword_arguments_and_single_arguments():
 
 
 def test_check_cases_can_accept_any_integer_dtype_and_empty_results():
-    """With any_integer_dtype, do int32 indices and an empty float array pass where int64 indices are expected?"""
+    """With any_integer_dtype, do int32 indices, whole floats, a list and an empty float array pass where int64 indices are expected?"""
     expected = np.array([3, 0], dtype=np.int64)
     check_cases(lambda: np.array([3, 0], dtype=np.int32), [((), expected)], "f", any_integer_dtype=True)
+    check_cases(lambda: np.array([3.0, 0.0]), [((), expected)], "f", any_integer_dtype=True)
+    check_cases(lambda: [3, 0], [((), expected)], "f", any_integer_dtype=True)
     check_cases(lambda: np.array([]), [((), np.array([], dtype=np.int64))], "f", any_integer_dtype=True)
+    assert "not whole numbers" in _message(
+        check_cases, lambda: np.array([3.5, 0.0]), [((), expected)], "f", any_integer_dtype=True
+    )
+    assert "not whole numbers" in _message(
+        check_cases, lambda: np.array([np.nan, 0.0]), [((), expected)], "f", any_integer_dtype=True
+    )
     assert "should hold integers" in _message(
-        check_cases, lambda: np.array([3.0, 0.0]), [((), expected)], "f", any_integer_dtype=True
+        check_cases, lambda: np.array([True, False]), [((), expected)], "f", any_integer_dtype=True
     )
     assert "has wrong values" in _message(
         check_cases, lambda: np.array([0, 3], dtype=np.int32), [((), expected)], "f", any_integer_dtype=True

@@ -39,6 +39,15 @@ def test_plain_values_round_trip(value):
     assert _same(back, value)
 
 
+def test_numpy_strings_arrive_as_plain_strings():
+    """Does a NumPy string (an option taken from a string array) arrive as the plain str it holds, in sets and dicts too?"""
+    options = np.array(["A", "C"])
+    back = _round_trip({"one": options[0], "set": set(options), "map": dict(zip(["BERT", "GPT"], options))})
+    assert type(back["one"]) is str and back["one"] == "A"
+    assert back["set"] == {"A", "C"} and all(type(item) is str for item in back["set"])
+    assert back["map"] == {"BERT": "A", "GPT": "C"} and all(type(v) is str for v in back["map"].values())
+
+
 def test_infinities_and_nan_round_trip_through_strict_json():
     """Do inf, -inf and nan come back as floats although the JSON text allows no NaN or Infinity?"""
     text = codec.dumps([math.inf, -math.inf, math.nan])

@@ -257,7 +257,7 @@ def test_wrong_answers_get_clear_messages_in_the_feedback(graded):
     assert "distillation_loss returns a wrong result at T = 4" in text
     assert "magnitude_prune returns a wrong result for a 3x4 matrix at 50%" in text
     assert "break_even_requests raised ZeroDivisionError" in text
-    assert "q5_objectives is not correct: some items are matched with the wrong option." in text
+    assert "q5_objectives is not correct: none of its 2 items is right." in text
     assert "q5_statements: 4 of 5 items right, 0.8 of 1 points." in text
     assert "q2_newly_viable: 3 of the 4 correct options chosen, 0 wrong option(s) chosen, 1.5 of 2 points." in text
     assert "most recent call last" not in text and "check_cases(" not in text

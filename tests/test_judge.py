@@ -309,7 +309,8 @@ def submission(tmp_path, monkeypatch):
     [
         ({"a": 2.0, "b": 3}, True, 1.0, "the answer is correct."),
         ({"a": 2.0000000001, "b": np.int64(4)}, True, 0.5, "b has a wrong value; 1 of 2 numbers right"),
-        ({"a": 0.0, "b": "3"}, False, 0.0, "a has a wrong value; b should be a whole number (an int) but is a str."),
+        ({"a": 0.0, "b": "3"}, False, 0.0, "a has a wrong value; b should be a whole number but is a str."),
+        ({"a": np.float32(2.0), "b": 3.0}, True, 1.0, "the answer is correct."),  # a whole number may be a float
     ],
 )
 def test_value_question_full_partial_and_zero(key, submission, values, passed, score, message):

@@ -148,10 +148,11 @@ def test_random_cases_differ_between_students_and_repeat_for_one():
         lambda labels: np.bincount(labels, minlength=10).tolist(),  # a list of ints
         lambda labels: np.bincount(labels, minlength=10).astype(np.int32),
         lambda labels: np.array([np.sum(np.asarray(labels) == d) for d in range(10)], dtype=np.uint16),
+        lambda labels: np.bincount(labels, minlength=10).astype(float),  # whole numbers held as floats
     ],
 )
 def test_count_per_class_accepts_lists_and_any_integer_dtype(correct):
-    """Does count_per_class earn its point as a list of ints, or an array of any integer dtype?"""
+    """Does count_per_class earn its point as a list of ints, or an array of any integer dtype or of whole floats?"""
     verdict = _verdict("test_count_per_class", correct)
     assert verdict.passed, verdict.message
 
@@ -161,13 +162,14 @@ def test_count_per_class_accepts_lists_and_any_integer_dtype(correct):
     [
         (lambda labels: np.bincount(labels), "has shape"),  # misses digits above the largest label
         (lambda labels: np.unique(labels, return_counts=True)[1], "has shape"),  # misses digits that never occur
-        (lambda labels: np.bincount(labels, minlength=10).astype(float), "should hold integers"),
+        (lambda labels: np.bincount(labels, minlength=10) / max(len(labels), 1), "not whole numbers"),  # shares
+        (lambda labels: np.bincount(labels, minlength=10) > 0, "should hold integers"),
         (lambda labels: np.bincount(labels, minlength=10)[::-1], "has wrong values"),  # digits in the wrong order
         (lambda labels: int(np.size(labels)), "should be a NumPy array"),
     ],
 )
 def test_count_per_class_mistakes_are_named(wrong, words):
-    """Does count_per_class fail short output, floats, the wrong order and a single number, saying which?"""
+    """Does count_per_class fail short output, shares or bools instead of counts, the wrong order and a single number, saying which?"""
     message = _failure("test_count_per_class", wrong)
     assert message.startswith("count_per_class "), message
     assert words in message, message
@@ -203,14 +205,14 @@ def test_scale_images_messages_name_the_students_function():
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda x: (x / 255.0)[..., None], "scale_images must return float32 values, not float64"),
         (lambda x: (np.asarray(x, np.float32) / 127.5 - 1)[..., None], "scale_images returns a wrong result for a batch of images"),
         (lambda x: np.asarray(x, np.float32)[..., None], "has wrong values"),  # not scaled at all
-        (lambda x: x[..., None], "has dtype uint8"),
+        (lambda x: (x / 256.0)[..., None], "has wrong values"),  # 255 is not 1.0
+        (lambda x: x[..., None], "must return floating-point values (float32 or float64), not uint8"),
     ],
 )
 def test_scale_images_mistakes_are_named(wrong, words):
-    """Do float64 images, another range, unscaled pixels and untouched uint8 fail scale_images with a message naming it?"""
+    """Do another range, unscaled pixels, a division by 256 and untouched uint8 fail scale_images with a message naming it?"""
     assert words in _failure("test_scale_images", wrong)
 
 

@@ -14,7 +14,8 @@ Answer formats used by the notebooks:
 * multiple select: a set of option letters, ``{"A", "C"}``;
 * true/false: ``True`` or ``False``;
 * matching: a dict from the given keys to one option each;
-* numbers: an ``int`` or ``float``.
+* numbers: an ``int`` or ``float`` (a NumPy number or a 0-d array too; a
+  whole number may be written as a float, ``5.0``).
 """
 
 import math
@@ -193,17 +194,16 @@ def expect_number(answer: Any, name: str, low: Optional[float] = None, high: Opt
         name: The variable's name, for the message.
         low: Smallest allowed value (``None``: no bound).
         high: Largest allowed value (``None``: no bound).
-        integer: Whether it must be a whole number of an integer type.
+        integer: Whether it must be a whole number (an integer, or a float with a whole value such as ``5.0``).
 
     Returns:
         The answer as a float.
     """
-    if integer:
-        expect(_is_integer(answer), f"{name} must be a whole number (an int); it is {describe(answer)}.")
-    else:
-        expect(_is_real(answer), f"{name} must be a number (int or float); it is {describe(answer)}.")
+    expect(_is_real(answer), f"{name} must be a number (int or float); it is {describe(answer)}.")
     value = float(answer)
     expect(not math.isnan(value), f"{name} is NaN (not a number).")
+    if integer:
+        expect(_is_integer(answer) or value.is_integer(), f"{name} must be a whole number.")
     if low is not None:
         expect(value >= low, f"{name} must be at least {low:g}.")
     if high is not None:

@@ -120,8 +120,10 @@ def check_mapping(answer: Any, expected: dict, options: Iterable, name: str) -> 
 def check_number(answer: Any, expected: float, name: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> None:
     """Checks a numeric answer within a tolerance (``math.inf`` must be answered exactly).
 
-    A whole-number ``expected`` (a Python ``int``) requires an integer answer
-    with exactly that value.
+    Any real number is accepted: ``int``, ``float``, a NumPy scalar or a 0-d
+    array. A whole-number ``expected`` (a Python ``int``) requires exactly
+    that value: an integer, or a float whose value is that whole number
+    (``5.0`` for ``5``).
 
     Args:
         answer: The student's answer.
@@ -151,9 +153,15 @@ def _difference(
 ) -> Optional[str]:
     """Says how ``got`` differs from ``expected`` without quoting ``expected``; ``None`` when it matches.
 
-    The sentence continues a subject (``"<name> ..."``).
+    The sentence continues a subject (``"<name> ..."``). Equivalent forms of a
+    right answer match: a NumPy scalar or a 0-d array for a number, a float
+    with a whole value for an integer, a list, tuple or 1-D array for a list
+    or tuple, and (unless ``strict_dtype``) a list or tuple of numbers for an
+    array.
     """
     if isinstance(expected, np.ndarray):
+        if not isinstance(got, np.ndarray) and not strict_dtype:
+            got = _as_array(got, expected)
         if not isinstance(got, np.ndarray):
             return f"should be a NumPy array but is {describe(got)}"
         if got.shape != expected.shape:
@@ -161,7 +169,10 @@ def _difference(
         if any_integer_dtype and expected.dtype.kind in "iu":
             if expected.size == 0:
                 return None  # an empty result means "none", whatever its dtype
-            if got.dtype.kind not in "iu":
+            if got.dtype.kind == "f":  # whole numbers held as floats
+                if not bool(np.all(np.isfinite(got))) or not np.array_equal(got, np.round(got)):
+                    return "has values that are not whole numbers"
+            elif got.dtype.kind not in "iu":
                 return f"has dtype {got.dtype}; it should hold integers (any integer dtype)"
             return None if np.array_equal(got, expected) else "has wrong values"
         exact = expected.dtype.kind in "iub" or strict_dtype
@@ -179,9 +190,16 @@ def _difference(
             return f"should be True or False but is {describe(got)}"
         return None if bool(got) == bool(expected) else "is not correct"
     if isinstance(expected, numbers.Integral):
-        if not _is_integer(got):
-            return f"should be a whole number (an int) but is {describe(got)}"
-        return None if int(got) == int(expected) else "has a wrong value"
+        if _is_integer(got):
+            return None if int(got) == int(expected) else "has a wrong value"
+        if not _is_real(got):
+            return f"should be a whole number but is {describe(got)}"
+        value = float(got)
+        if math.isnan(value):
+            return "is NaN (not a number)"
+        if math.isinf(value) or not value.is_integer():
+            return "has a wrong value (it should be a whole number)"
+        return None if int(value) == int(expected) else "has a wrong value"
     if isinstance(expected, numbers.Real):
         if not _is_real(got):
             return f"should be a number but is {describe(got)}"
@@ -195,6 +213,8 @@ def _difference(
             return None if value == target else "has a wrong value"
         return None if math.isclose(value, target, rel_tol=rel_tol, abs_tol=abs_tol) else "has a wrong value"
     if isinstance(expected, (tuple, list)):
+        if isinstance(got, np.ndarray) and got.ndim == 1:
+            got = list(got)  # its items are NumPy scalars
         if not isinstance(got, (tuple, list)):
             return f"should be a {type(expected).__name__} of {len(expected)} items but is {describe(got)}"
         if len(got) != len(expected):
@@ -227,6 +247,21 @@ def _difference(
     except Exception:  # a student's object may define == any way it likes
         same = False
     return None if same else "has a wrong value"
+
+
+def _as_array(got: Any, expected: np.ndarray) -> Any:
+    """``got`` as a NumPy array when it is a list or tuple of numbers (or, for a 0-d ``expected``, one number).
+
+    Anything else comes back unchanged, so the caller says it is not an array.
+    """
+    if isinstance(got, (list, tuple)) or (expected.ndim == 0 and _is_real(got)):
+        try:
+            array = np.asarray(got)
+        except (ValueError, TypeError, OverflowError):
+            return got
+        if array.dtype.kind in "biuf":
+            return array
+    return got
 
 
 def _unchanged(before: Any, after: Any) -> bool:
@@ -290,11 +325,12 @@ def judge_cases(
         rel_tol: Relative tolerance for floating-point results.
         abs_tol: Absolute tolerance for floating-point results.
         strict_dtype: Also require float arrays to have exactly the expected dtype
-            (integer and bool arrays always must).
+            (integer and bool arrays always must), and an array to be a NumPy
+            array (otherwise a list or tuple of the right numbers is accepted).
         keep_inputs: Require that the function does not modify its arguments.
-        any_integer_dtype: Accept an integer array of any integer dtype where
-            the expected one is an integer array, and an empty array of any
-            dtype where the expected one is empty.
+        any_integer_dtype: Accept an array of any integer dtype, or of floats
+            holding whole numbers, where the expected one is an integer array,
+            and an empty array of any dtype where the expected one is empty.
 
     Raises:
         AssertionError: The first case that is wrong, said without its values.

@@ -4,11 +4,13 @@ Runs in the grader's process only, like ``course.grading.compare``: the
 expected values are computed here from the grader's own inputs.
 """
 
+import math
 from typing import List, Sequence
 
 import numpy as np
 
 from course.checks import expect
+from course.checks.answers import _is_real
 from course.grading.compare import judge_cases
 
 
@@ -22,17 +24,36 @@ def scaling_cases(rng: np.random.Generator) -> List[tuple]:
     return cases
 
 
-def judge_scaling(results: Sequence[dict], cases: Sequence[tuple], name: str) -> None:
-    """Judges an image-scaling function with messages that name the usual slips."""
+def judge_scaling(results: Sequence[dict], cases: Sequence[tuple], name: str, any_float: bool = False) -> None:
+    """Judges an image-scaling function with messages that name the usual slips.
+
+    Args:
+        results: The runner's records.
+        cases: ``scaling_cases``.
+        name: The function's name, for the message.
+        any_float: Accept any floating dtype (float16, float32, float64), each
+            within the rounding of its own precision; otherwise the result must
+            be float32, as a task that asks for float32 and checks it says.
+    """
+    tolerance = 1e-6
     for result in results:
         value = result.get("value") if result.get("status") == "ok" else None
         if isinstance(value, np.ndarray) and value.ndim == 3:
             if value.shape == (28, 28, 1):
                 raise AssertionError(f"{name} must keep the batch axis for a single image: (1, 28, 28) → (1, 28, 28, 1).")
             raise AssertionError(f"{name} must add a channel axis: (n, 28, 28) → (n, 28, 28, 1).")
-        if isinstance(value, np.ndarray) and value.dtype != np.float32 and value.dtype.kind == "f":
+        if not isinstance(value, np.ndarray):
+            continue
+        if any_float:
+            if value.dtype.kind != "f":
+                raise AssertionError(f"{name} must return floating-point values (float32 or float64), not {value.dtype}.")
+            tolerance = max(tolerance, float(np.finfo(value.dtype).eps))
+        elif value.dtype != np.float32 and value.dtype.kind == "f":
             raise AssertionError(f"{name} must return float32 values, not {value.dtype}.")
-    judge_cases(results, cases, name, strict_dtype=True, abs_tol=1e-6)
+    if any_float:
+        judge_cases(results, cases, name, abs_tol=tolerance)
+    else:
+        judge_cases(results, cases, name, strict_dtype=True, abs_tol=1e-6)
 
 
 def as_arrays(results: Sequence[dict]) -> List[dict]:
@@ -60,10 +81,10 @@ def judge_pair(results: Sequence[dict], cases: Sequence[tuple], name: str) -> No
                 isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2,
                 f"{name} must return two numbers: (true digit, predicted digit).",
             )
-            try:
-                result["value"] = tuple(int(v) for v in value)
-            except (TypeError, ValueError):
-                raise AssertionError(f"{name} must return two whole numbers.") from None
+            # ints, NumPy integers, or floats with a whole value (4.0); never bools or strings
+            numbers = [float(v) if _is_real(v) else math.nan for v in value]
+            expect(all(math.isfinite(v) and v.is_integer() for v in numbers), f"{name} must return two whole numbers.")
+            result["value"] = tuple(int(v) for v in numbers)
         fixed.append(result)
     for result, case in zip(fixed, cases):
         got = result.get("value") if result.get("status") == "ok" else None
@@ -149,7 +170,7 @@ def judge_make_optimizer(results: Sequence[dict], cases: Sequence[tuple]) -> Non
     expect(summary.get("is_adamw") is True,
            "make_optimizer must return keras.optimizers.AdamW (Adam with decoupled weight decay), as the task asks.")
     decay = summary.get("weight_decay")
-    expect(isinstance(decay, float) and abs(decay - 0.01) <= 1e-9, "the AdamW optimizer must use weight_decay=0.01, as the task asks.")
+    expect(_is_real(decay) and abs(float(decay) - 0.01) <= 1e-9, "the AdamW optimizer must use weight_decay=0.01, as the task asks.")
     expect(summary.get("is_schedule") is True,
            "the optimizer's learning_rate must be a schedule (keras.optimizers.schedules), not a fixed number.")
     rates = np.asarray(summary.get("rates"), dtype=np.float64)[: total_steps + 1]

@@ -62,21 +62,22 @@ hand_in(count_per_class, "test_count_per_class")
 #
 # 卷积层 `Conv2D` 需要 **通道维（channel axis）**：一张灰度图的形状应是 `(28, 28, 1)`，而不是 `(28, 28)`。原博客的参考代码只做了 `/ 255.0`，却声明了 `input_shape=(28, 28, 1)`。这段代码照原样 **能运行**：Keras 的模型发现输入比声明的少一维、而声明的最后一维是 1 时，会自动补上这一维。但这是一个 **潜伏的 bug（latent bug）**：单独调用的 `Conv2D` 层，以及导出后只接受固定输入签名 `(None, 28, 28, 1)` 的模型（SavedModel、TFLite），都会拒绝 `(n, 28, 28)` 的输入。作业 02 的第 2 节会把这三件事实际运行给你看。所以预处理时要显式地加上通道维，让数据的形状和模型声明的一致。
 #
-# 实现 `scale_images(x)`：输入 `uint8` 数组 `(n, 28, 28)`，返回 `float32` 数组 `(n, 28, 28, 1)`，像素值线性缩放到 `[0, 1]`（0 → 0.0，255 → 1.0）。不要修改输入数组本身。
+# 实现 `scale_images(x)`：输入 `uint8` 数组 `(n, 28, 28)`，返回浮点数的 NumPy 数组 `(n, 28, 28, 1)`，像素值线性缩放到 `[0, 1]`（0 → 0.0，255 → 1.0）。`float32` 或 `float64` 都算对（`x / 255.0` 得到的是 `float64`）；Keras 训练时用 `float32`，参考答案也返回 `float32`，它占的内存只有 `float64` 的一半。不要修改输入数组本身。
 
 # %% nbgrader={"grade": false, "grade_id": "scale_images", "locked": false, "schema_version": 3, "solution": true}
 def scale_images(x):
-    """Scales uint8 images (n, 28, 28) to float32 (n, 28, 28, 1) in [0, 1]."""
+    """Scales uint8 images (n, 28, 28) to floating-point images (n, 28, 28, 1) in [0, 1]."""
     ### BEGIN SOLUTION
     return (np.asarray(x, dtype=np.float32) / 255.0)[..., np.newaxis]
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_scale_images", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-"""Does scale_images return float32 images with a channel axis?"""
+"""Does scale_images return floating-point images with a channel axis?"""
 scaled = scale_images(x_train[:10])
 assert isinstance(scaled, np.ndarray), "scale_images should return a NumPy array"
 assert scaled.shape == (10, 28, 28, 1), f"expected shape (10, 28, 28, 1), got {scaled.shape}"
+assert scaled.dtype.kind == "f", f"scale_images should return floating-point values (float32 or float64), not {scaled.dtype}"
 print("scaled:", scaled.shape, scaled.dtype, "min", scaled.min(), "max", scaled.max())
 ### BEGIN HIDDEN TESTS
 from course.checks.handin import hand_in

@@ -33,7 +33,7 @@ QUESTIONS = {
         judge=lambda r, c: judge_cases(as_arrays(r), c, "count_per_class", any_integer_dtype=True),
     ),
     "test_scale_images": FunctionQuestion(
-        "scale_images", scaling_cases, judge=lambda r, c: judge_scaling(r, c, "scale_images")
+        "scale_images", scaling_cases, judge=lambda r, c: judge_scaling(r, c, "scale_images", any_float=True)
     ),
     "test_positive_fraction": FunctionQuestion("positive_fraction", _fraction_cases, {"abs_tol": 1e-9}),
 }

@@ -23,12 +23,13 @@
 # **怎样作答**
 #
 # * 单选题：把选项字母（字符串）赋给变量，例如 `q4_temperature = "A"`；
-# * 多选题：把所有正确选项的字母放进一个集合（set），例如 `q3_methods = {"A", "C"}`；
+# * 多选题：把所有正确选项的字母放进一个集合（set），例如 `q3_methods = {"A", "C"}`（列表或元组也可以，例如 `["A", "C"]`）；
 # * 配对题：填写一个字典（dict），每个键对应一个选项，例如 `{"键 1": "选项", "键 2": "选项"}`；
-# * 判断：`True` 或 `False`（不要写成字符串）；
+# * 判断：`True` 或 `False`（不要写成字符串，也不要写成 `1` 或 `0`）；
+# * 数值：`int`、`float` 或 NumPy 的数（例如 `np.float64`）都可以；要求整数的答案写成 `5.0` 这样值为整数的 float 也算对；
 # * 计算题与函数：在 `# YOUR CODE HERE` 处写代码，删掉 `raise NotImplementedError()`。
 #
-# 可见的测试只检查答案的 **形式**（类型、范围），正确性由提交后运行的隐藏测试检查，所以可见测试通过不代表答对。大多数测试单元格是"全对得分、否则 0 分"；由几个独立小项组成的题按小项给部分分（1.1 配对、2.2 的应用集合、2.3 的四个数、2.4 的两个数、5.4 判断），题目里写明了每项的分值。答案的形式不对（例如该写字典却写了字符串）时整题 0 分，可见测试会提前告诉你。这份作业只用 NumPy 和 matplotlib，不需要 TensorFlow，几秒钟就能跑完。
+# 可见的测试只检查答案的 **形式**（类型、范围），正确性由提交后运行的隐藏测试检查，所以可见测试通过不代表答对。由几个独立小项组成的题按小项给部分分：第一部分 1.3 的三个数、第二部分 2.3 的四个数和 2.4 的两个数、题目 1 的 1.1 配对、题目 2 的 2.1 配对和 2.2 的应用集合、题目 3 的 3.1 多选、题目 5 的 5.3 配对和 5.4 判断，题目里写明了每项的分值；其余测试单元格（函数、单选题、单个数值）是"全对得分、否则 0 分"。答案的形式不对（例如该写字典却写了字符串）时整题 0 分，可见测试会提前告诉你。这份作业只用 NumPy 和 matplotlib，不需要 TensorFlow，几秒钟就能跑完。
 #
 # **操作方法**：从上到下依次运行所有单元格（*Run → Run All Cells*），完成后用 *Validate* 检查。
 
@@ -87,7 +88,7 @@ from course.checks.answers import (
 #   * LayerNorm → MLP：`d_model → d_ff` 全连接（带 bias）、GELU 激活、`d_ff → d_model` 全连接（带 bias）；
 # * 每个 LayerNorm 有长度为 `d_model` 的缩放 $\gamma$ 和平移 $\beta$ 两组参数；最后一个 block 之后还有一个 final LayerNorm。
 #
-# 要求：返回 `int`（Python 整数或 NumPy 整数），结果必须精确。参数可能是 NumPy 整数（例如 `np.int32`），大模型的参数量会超过 `int32` 的范围（约 21 亿），先转成 Python `int` 再计算可以避免溢出。`n_layers = 0` 时只剩 embedding 和 final LayerNorm。
+# 要求：返回一个整数（Python `int`、NumPy 整数，或值为整数的 `float` 如 `124439808.0` 都可以），结果必须精确。参数可能是 NumPy 整数（例如 `np.int32`），大模型的参数量会超过 `int32` 的范围（约 21 亿），先转成 Python `int` 再计算可以避免溢出。`n_layers = 0` 时只剩 embedding 和 final LayerNorm。
 #
 # 自查：GPT-2 small（`vocab_size=50257, n_ctx=1024, d_model=768, n_layers=12, d_ff=3072`）大约有 1.24 亿（124M）个参数。
 
@@ -149,6 +150,8 @@ hand_in(weight_memory_gb, "test_weight_memory_gb")
 # * `gpt3_fp16_gb`：GPT-3 规模的模型（`vocab_size=50257, n_ctx=2048, d_model=12288, n_layers=96, d_ff=49152`）的 **fp16 权重** 占多少 GB；
 # * `gpus_80gb`：只放权重（不算 KV cache 和激活值），至少需要几张 80 GB 显存的 GPU（整数）；
 # * `train_7b_gb`：用混合精度 + Adam **全参数训练** 一个 70 亿（7B）参数的模型，按每个参数 16 字节计算，光是权重、梯度和优化器状态就要多少 GB。
+#
+# 每个数 1/3 分，分别判分：一个数算错不影响其他数的分数。
 
 # %% nbgrader={"grade": false, "grade_id": "cost_numbers", "locked": false, "schema_version": 3, "solution": true}
 gpt3_fp16_gb = None
@@ -470,6 +473,8 @@ hand_in({"q1_traits": q1_traits}, "test_q1_traits")
 # * `"meeting_transcription"`：把会议录音转写成文字；
 # * `"feed_ranking"`：决定短视频信息流里下一条给用户看什么；
 # * `"contract_translation"`：把中文合同翻译成英文。
+#
+# 每个场景 0.2 分，分别判分。
 
 # %% nbgrader={"grade": false, "grade_id": "q2_domains", "locked": false, "schema_version": 3, "solution": true}
 # A dict from each scenario to "nlp", "vision", "speech" or "recsys".
@@ -582,6 +587,8 @@ hand_in({"q2_newly_viable": q2_newly_viable}, "test_q2_newly_viable")
 # * E. 数据增强（data augmentation）
 # * F. 增加 Transformer 的层数
 # * G. 提高训练时的学习率（learning rate）
+#
+# 评分：每选对一个方法得 0.25 分，每多选一个不该选的方法扣 0.25 分，最低 0 分（所以把七个全选上拿不到满分）。
 
 # %% nbgrader={"grade": false, "grade_id": "q3_methods", "locked": false, "schema_version": 3, "solution": true}
 # A set of letters, e.g. {"A", "G"}.
@@ -1038,7 +1045,7 @@ hand_in(clm_example, "test_clm_example")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q5_choices_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 5.3 配对：BERT 和 GPT 的预训练（1 分）
 #
-# 为 BERT 和 GPT 各选一个最准确的描述，写成字典 `q5_objectives`（键为 `"BERT"`、`"GPT"`，值为选项字母）：
+# 为 BERT 和 GPT 各选一个最准确的描述，写成字典 `q5_objectives`（键为 `"BERT"`、`"GPT"`，值为选项字母）。每个 0.5 分，分别判分：
 #
 # * A. 掩码语言模型（MLM），双向 Transformer encoder
 # * B. 自回归的下一个 token 预测（causal LM），单向 Transformer decoder
