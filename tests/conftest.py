@@ -174,7 +174,7 @@ def pytest_collection_modifyitems(config, items):
         group = xdist_group_of(item)
         if group and not list(item.iter_markers("xdist_group")):
             item.add_marker(pytest.mark.xdist_group(group))
-        if group and config.getvalue("loadgroup"):
+        if group and getattr(config.option, "loadgroup", False):  # set on xdist workers only
             _suffix_group(item, group)
     from course.profiles import gpu_visible
 
