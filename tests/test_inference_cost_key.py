@@ -232,3 +232,30 @@ def test_table_accepts_numpy_scalars(key):
                        "weight_bytes": np.int64(100_000 if "int8" in name else 400_000),
                        "cost_per_million": np.float64(0.10 / (batch / (latency / 1000.0) * 3600.0) * 1e6)}
     assert _judge(key, "test_table", {"table": table}).score == 1.0
+
+
+RETURN_FORMS = {
+    "float": float,
+    "NumPy float64": np.float64,
+    "NumPy 0-d array": lambda v: np.array(float(v)),
+    "int where whole": lambda v: int(v) if float(v).is_integer() else v,
+    "NumPy int64 where whole": lambda v: np.int64(v) if float(v).is_integer() else v,
+}
+
+
+@pytest.mark.parametrize("form", sorted(RETURN_FORMS))
+@pytest.mark.parametrize("grade_id", ["test_decode_tokens_per_second", "test_crossover_batch", "test_kv_cache_bytes_per_token",
+                                      "test_max_concurrent_users", "test_decode_tokens_per_second_kv", "test_cost_per_million"])
+def test_reference_functions_returning_any_number_form_pass(key, solution, grade_id, form):
+    """Does a correct function pass the grader's cases whatever number type it returns (int, float, NumPy scalar)?"""
+    question = key.QUESTIONS[grade_id]
+    reference = solution[question.function]
+    cases = question.cases(case_rng("bob", "inference_cost", grade_id))
+    results = call_locally(lambda *args: RETURN_FORMS[form](reference(*args)), cases)
+    judge_cases(results, cases, question.function, **question.options)
+
+
+@pytest.mark.parametrize("answer, score", [("B", 1.0), (" b ", 1.0), ("A", 0.0), (["B"], 0.0)])
+def test_q_moe_takes_one_letter_as_the_task_says(key, answer, score):
+    """Is q_moe judged as one option letter written as a string (the form the task asks for; a list is not one)?"""
+    assert _judge(key, "test_q_moe", {"q_moe": answer}).score == score
