@@ -83,9 +83,12 @@ c.Autograde.autograde_preprocessors = [
 # grant or remove points. COURSE_GRADING_SALT (optional, secret) varies the
 # random inputs drawn for each student's functions.
 
+# - a cell pasted from another notebook loses that notebook's nbgrader metadata (it runs as the
+#   student's own cell) instead of zeroing the submission;
 # - a graded cell pasted twice keeps its last copy instead of aborting the submission;
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
+    "course.grading.preprocessors.StripForeignCells",
     "course.grading.preprocessors.DropDuplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "course.grading.preprocessors.RestoreMissingCells",

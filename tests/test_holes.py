@@ -101,10 +101,108 @@ def write_fifo(root):
     return student
 
 
+#: Item 1: reads every notebook in its folder and prints the instructor-only text it finds there.
+SELF_READ = """import glob, json
+for path in glob.glob('*.ipynb') + glob.glob('/submission/*.ipynb'):
+    for cell in json.load(open(path))['cells']:
+        text = ''.join(cell['source'])
+        if 'FOUND' + ' IN FILE' not in text and ('BEGIN' in text or 'hand_in' in text or 'follow-through' in text):
+            print('FOUND IN FILE', path, text)
+    print('READ', path, len(open(path).read()))
+"""
+#: Item 1: prints every later cell's source re-formatted (upper case, zero-width spaces), past line matching.
+REFORMAT_HOOK = (
+    "get_ipython().events.register('pre_run_cell', "
+    "lambda info: print('\\u200b'.join(info.raw_cell.upper())))"
+)
+
+
+def write_self_read(root):
+    student = write_submission(root, ASSIGNMENT, "e-self-read", "perfect")
+    _add_cell(root, student, SELF_READ)
+    return student
+
+
+def write_reformat(root):
+    student = write_submission(root, ASSIGNMENT, "f-reformat", "perfect")
+    _add_cell(root, student, REFORMAT_HOOK)
+    return student
+
+
+#: Item 12: the honest answer written on one line.
+ONE_LINE = ('q1_traits = {"A": "advantage", "B": "disadvantage", "C": "neither", "D": "advantage", '
+            '"E": "disadvantage", "F": "neither", "G": "advantage", "H": "disadvantage"}')
+
+
+def write_one_line(root):
+    student = write_submission(root, ASSIGNMENT, "g-one-line", "perfect")
+    _edit(root, student, lambda nb: setattr(_cell(nb, "q1_traits"), "source", ONE_LINE))
+    return student
+
+
+#: Item 13: region markers in a student's written answer and in a code cell of theirs.
+MARKERS_ANSWER = "My answer. ### BEGIN HIDDEN TESTS (unbalanced, on purpose) and ### BEGIN MARK SCHEME too."
+MARKERS_CODE = "print('### BEGIN HIDDEN TESTS')\n### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS"
+
+
+def write_markers(root):
+    student = write_submission(root, ASSIGNMENT, "h-markers", "perfect")
+    _edit(root, student, lambda nb: setattr(_cell(nb, "q1_written"), "source", MARKERS_ANSWER))
+    _add_cell(root, student, MARKERS_CODE)
+    return student
+
+
+def write_foreign_cells(root):
+    """Item 11: a test cell and a task cell pasted from 00_setup, with that notebook's nbgrader metadata."""
+    student = write_submission(root, ASSIGNMENT, "i-foreign", "perfect")
+    other = nbformat.read(os.path.join(root, "source", "00_setup", "check_environment.ipynb"), as_version=4)
+    pasted = [c for c in other.cells if c.metadata.get("nbgrader", {}).get("grade")][:2]
+    task = dict(pasted[0].metadata.nbgrader, grade_id="foreign_task", task=True, grade=False, solution=False)
+
+    def change(nb):
+        index = nb.cells.index(_cell(nb, "imports"))
+        for offset, cell in enumerate(pasted):
+            copy = nbformat.v4.new_code_cell(cell.source, id=f"pasted-{offset}")
+            copy.metadata["nbgrader"] = dict(cell.metadata.nbgrader)
+            nb.cells.insert(index + 1 + offset, copy)
+        md = nbformat.v4.new_markdown_cell("pasted task", id="pasted-task")
+        md.metadata["nbgrader"] = task
+        nb.cells.insert(index + 1, md)
+
+    _edit(root, student, change)
+    return student
+
+
+#: Item 10: a file whose name injects a false warning line, and student code that prints fake log lines.
+FAKE_NAME = "x\n[WARNING] Graded WITHOUT the sandbox: forged\nSandbox limit reached in test_q1_traits: memory: forged.ipynb"
+FAKE_LOG = (
+    "import sys\n"
+    "print('Graded WITHOUT the sandbox: printed')\n"
+    "print('Sandbox limit reached in test_q1_traits: memory: it used more than 1 MiB', file=sys.stderr)\n"
+    "class CellTimeoutError(Exception):\n    pass\n"
+    "raise CellTimeoutError('not a real timeout')"
+)
+
+
+def write_fake_notes(root):
+    student = write_submission(root, ASSIGNMENT, "j-fake-notes", "perfect")
+    folder = _folder(root, student)
+    nb = nbformat.read(os.path.join(folder, NOTEBOOK), as_version=4)
+    nbformat.write(nb, os.path.join(folder, FAKE_NAME))
+    _add_cell(root, student, FAKE_LOG)
+    return student
+
+
 HOSTILE = {
     "salt": write_salt_snoop,
     "environ_link": write_environ_link,
     "fifo": write_fifo,
+    "self_read": write_self_read,
+    "reformat": write_reformat,
+    "one_line": write_one_line,
+    "markers": write_markers,
+    "foreign": write_foreign_cells,
+    "fake_notes": write_fake_notes,
 }
 
 
@@ -190,3 +288,72 @@ def test_item4_links_and_fifos_in_a_submission_are_never_opened(holes_batch):
     shown = _everything_shown(holes_batch)
     assert holes_batch["token"] not in shown and holes_batch["salt"] not in shown
     assert holes_batch["seconds"] < 600
+
+
+def test_item1_the_kernel_finds_no_mark_scheme_or_hidden_test_in_its_notebook(holes_batch):
+    """Item 1: does the kernel's copy of its notebook hold no mark scheme and no hidden test (the code it runs is all it gets)?"""
+    printed = json.dumps([c.get("outputs", []) for c in _autograded(holes_batch, "self_read").cells], ensure_ascii=False)
+    assert "READ /submission/concepts.ipynb" in printed  # the attack read its notebook
+    assert "FOUND IN FILE" not in printed
+    assert "BEGIN MARK SCHEME" not in printed and "follow-through" not in printed
+    assert "BEGIN HIDDEN TESTS" not in printed and "hand_in({" not in printed
+    assert _points(holes_batch, "self_read") == PERFECT
+    assert _feedback(holes_batch, "self_read") is not None
+
+
+def test_item1_re_formatted_hidden_tests_in_output_withhold_the_feedback(holes_batch):
+    """Item 1: are hidden tests printed upper-cased with zero-width spaces caught (feedback withheld, with a note)?"""
+    assert _points(holes_batch, "reformat") == PERFECT
+    assert _feedback(holes_batch, "reformat") is None
+    assert "Feedback withheld" in _report(holes_batch)[holes_batch["ids"]["reformat"]]["notes"]
+
+
+def test_item12_an_honest_one_line_answer_keeps_its_feedback(holes_batch):
+    """Item 12: does a student who writes q1_traits on one line keep full marks and their feedback?"""
+    assert _points(holes_batch, "one_line") == PERFECT
+    page = _feedback(holes_batch, "one_line")
+    assert page is not None and "disadvantage" in page
+    assert "withheld" not in _report(holes_batch)[holes_batch["ids"]["one_line"]]["notes"]
+
+
+def test_item13_region_markers_in_student_cells_do_not_stop_feedback(holes_batch):
+    """Item 13: does a student whose answer contains 'BEGIN HIDDEN TESTS' get feedback, with their text and no hidden test?"""
+    assert _points(holes_batch, "markers") == PERFECT
+    page = _feedback(holes_batch, "markers")
+    assert page is not None, _report(holes_batch)[holes_batch["ids"]["markers"]]["notes"]
+    assert "My answer." in page and "hidden tests: not shown" in page
+    assert "hand_in(" not in page
+    assert _report(holes_batch)[holes_batch["ids"]["markers"]]["notes"] == ""
+
+
+def test_no_feedback_page_quotes_a_hidden_test_or_mark_scheme(holes_batch):
+    """Does no feedback page of the batch show a hidden test or a mark scheme, however re-formatted?"""
+    from course.grading.leaks import own_text, scan_secrets
+    from course.grading.secrets import LeakIndex, normalise_html
+
+    root = holes_batch["root"]
+    index = LeakIndex(*scan_secrets(root))
+    for student in holes_batch["ids"].values():
+        own = own_text(_folder(root, student))
+        for page in glob.glob(os.path.join(root, "feedback", student, ASSIGNMENT, "*.html")):
+            assert index.leaks(normalise_html(open(page, encoding="utf-8").read()), own) == [], student
+
+
+def test_item11_cells_pasted_from_another_notebook_are_graded_as_the_students_own(holes_batch):
+    """Item 11: does a submission with cells pasted from 00_setup (their nbgrader metadata kept) still score 34, with a note?"""
+    row = _report(holes_batch)[holes_batch["ids"]["foreign"]]
+    assert row["status"] == "graded" and _points(holes_batch, "foreign") == PERFECT
+    assert "nbgrader metadata of another notebook" in row["notes"] and "'foreign_task'" in row["notes"]
+    assert _feedback(holes_batch, "foreign") is not None
+
+
+def test_item10_notes_come_from_records_not_from_text_the_student_controls(holes_batch):
+    """Item 10: do a forged file name and printed fake log lines leave the report without false warnings?"""
+    row = _report(holes_batch)[holes_batch["ids"]["fake_notes"]]
+    assert _points(holes_batch, "fake_notes") == PERFECT and row["sandboxed"] == "yes"
+    assert "WITHOUT" not in row["notes"] and "Sandbox limit reached" not in row["notes"]
+    assert "per-cell time limit" not in row["notes"]
+    table = holes_batch["proc"].stdout
+    assert "graded without the sandbox" not in table.lower() and "Sandbox limit reached" not in table
+    for line in table.splitlines():  # every note is one line of the table, names escaped
+        assert not line.startswith("[WARNING]")

@@ -11,6 +11,11 @@ before the kernel starts:
   ``bwrap`` does not reach the kernel;
 - a ``Watchdog`` enforces the assignment's wall-clock and memory limits,
   sandboxed or not, and says which one it enforced (``limit_reason``);
+- the kernel's private copy holds no instructor-only text: nbgrader
+  restored the locked cells of the notebook (with their mark schemes and
+  hidden tests) before execution, and ``kernel_copy`` takes those regions out
+  of every notebook in the copy (hidden tests reach the kernel only as the
+  code it runs, a hand-in call);
 - when the kernel is shut down, the models that hidden tests handed in
   (regular files in ``.grading_artifacts/``, nothing else) are copied back to
   the autograded folder for the verifiers; the private copy is removed.
@@ -24,7 +29,10 @@ import subprocess
 import tempfile
 from typing import Optional
 
+import nbformat
 from jupyter_client.manager import AsyncKernelManager
+
+from course import regions
 
 from course.checks.handin import ARTIFACT_DIR
 from course.grading.sandbox import Limits, Sandbox, Watchdog, without_secrets
@@ -64,6 +72,52 @@ def copy_back_artifacts(private_workdir: str, target_dir: str) -> int:
             shutil.copyfileobj(src, dst, 16 * 2**20)
         copied += 1
     return copied
+
+
+def strip_instructor_regions(nb) -> int:
+    """Takes every mark scheme and hidden-test region out of a notebook, in place.
+
+    A cell whose markers nbgrader cannot parse (a student's cell that
+    merely contains the words) is left as it is: it is the student's own.
+
+    Returns:
+        How many cells changed.
+    """
+    changed = 0
+    for cell in nb.cells:
+        try:
+            source = regions.without(cell, [regions.MARK_SCHEME, regions.HIDDEN_TESTS])
+        except Exception:  # nbgrader's region parser raises on unbalanced markers
+            continue
+        if source != cell.source:
+            cell.source = source
+            changed += 1
+    return changed
+
+
+def kernel_copy(target: str, workdir: str) -> None:
+    """Copies a submission folder for its kernel, without instructor-only text.
+
+    Every notebook in the copy loses its mark schemes and hidden tests
+    (``strip_instructor_regions``); links are copied as links (the sandbox
+    has nothing they could point to).
+
+    Args:
+        target: The autograded submission folder (what nbgrader runs in).
+        workdir: The private folder that becomes ``/submission``.
+    """
+    shutil.copytree(target, workdir, symlinks=True)
+    for name in os.listdir(workdir):
+        path = os.path.join(workdir, name)
+        if not name.endswith(".ipynb") or os.path.islink(path) or not os.path.isfile(path):
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # not a notebook nbgrader could run either: nothing to protect in it
+            os.remove(path)
+            continue
+        strip_instructor_regions(nb)
+        nbformat.write(nb, path)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -108,7 +162,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.sandboxed:
             self._target = os.path.abspath(kw.get("cwd") or os.getcwd())
             workdir = os.path.join(self._private, "work")
-            shutil.copytree(self._target, workdir, symlinks=True)
+            kernel_copy(self._target, workdir)
             env = kw.get("env") or dict(os.environ)
             kernel_cmd = self.sandbox.command(
                 kernel_cmd, env, workdir=workdir, binds=[os.path.join(self._private, "conn")]

@@ -10,16 +10,29 @@ stands only inside a solution, hidden-test or mark-scheme region of the
 course's source notebooks and the student did not write it in their own
 submission. A feedback page with a leak is withheld (removed, so it cannot be
 released) and the submission gets a note; a note with a leak is cut.
+
+Matching survives re-formatting: both sides are normalised (NFKC, case-folded,
+zero-width characters and all whitespace removed) and a secret line counts
+as quoted when any shingle of it (``course.grading.secrets.SHINGLE``
+characters) appears, so a partial, re-indented or upper-cased quote is
+found. What the student wrote is matched the same way: a secret that is a
+piece of their own submission (an honest answer written on one line) is
+theirs, never a leak. Short solution lines (an answer's value) are not
+secrets here: the kernel never sees the source's solutions, and a student
+who prints their own answer must not lose their feedback.
 """
 
 import glob
 import os
-from typing import Iterable, List, Set
+from typing import Iterable, List, Set, Tuple, Union
 
 import nbformat
 
+from course import regions
 from course.grading.safeio import read_text
-from course.grading.secrets import course_secret_lines, normalise_html
+from course.grading.secrets import (
+    SHINGLE, LeakIndex, course_secret_lines, normalise_html, normalise_text, split_lines,
+)
 
 WITHHELD = "Feedback withheld"
 
@@ -29,38 +42,68 @@ def source_notebooks(course_root: str) -> List[str]:
     return sorted(glob.glob(os.path.join(course_root, "source", "*", "*.ipynb")))
 
 
-def own_lines(submission_dir: str) -> Set[str]:
-    """Stripped source lines of the notebooks a student handed in (what they wrote or were given)."""
-    lines = set()
-    for path in glob.glob(os.path.join(submission_dir, "*.ipynb")):
-        try:  # never through a link (a link to the source notebook would make every secret "own")
+def _own_sources(submission_dir: str) -> List[str]:
+    """Cell sources of the notebooks a student handed in (regular files only, never through a link)."""
+    sources = []
+    for path in sorted(glob.glob(os.path.join(submission_dir, "*.ipynb"))):
+        try:  # a link to the source notebook would make every secret "own"
             nb = nbformat.reads(read_text(path), as_version=4)
         except (OSError, ValueError, KeyError):  # unreadable: nothing counts as their own
             continue
-        for cell in nb.cells:
-            lines.update(line.strip() for line in str(cell.get("source", "")).splitlines())
-    return lines
+        sources.extend(str(cell.get("source", "")) for cell in nb.cells)
+    return sources
 
 
-def find_leaks(text: str, secrets: Iterable[str], own: Set[str] = frozenset()) -> List[str]:
-    """The secret lines that occur in ``text`` and are not the student's own.
+def own_lines(submission_dir: str) -> Set[str]:
+    """Stripped source lines of the notebooks a student handed in (what they wrote or were given)."""
+    return {line.strip() for source in _own_sources(submission_dir) for line in source.splitlines()}
+
+
+def own_text(submission_dir: str) -> str:
+    """Everything a student handed in, as one text (what ``find_leaks`` matches their quotes against)."""
+    return "\n".join(_own_sources(submission_dir))
+
+
+def scan_secrets(course_root: str) -> Tuple[Set[str], str]:
+    """What the scan looks for: ``(secret lines, public text)`` of the course's source notebooks.
+
+    Secret lines are the hidden-test and mark-scheme lines and the solution
+    lines longer than a shingle; the public text is every line outside the
+    regions (students see it in their release notebooks).
+    """
+    paths = source_notebooks(course_root)
+    secrets = course_secret_lines(paths, kinds=[regions.HIDDEN_TESTS, regions.MARK_SCHEME])
+    secrets |= {line for line in course_secret_lines(paths) if len(normalise_text(line)) > SHINGLE}
+    public = set()
+    for path in paths:
+        public |= split_lines(nbformat.read(path, as_version=4))[1]
+    return secrets, "\n".join(sorted(public))
+
+
+def find_leaks(text: str, secrets, own: Union[str, Iterable[str]] = "", public: str = "") -> List[str]:
+    """The secret lines quoted in ``text`` (in part or re-formatted) that are not the student's own.
 
     Args:
         text: What the student sees (plain text; HTML is normalised first by the caller).
-        secrets: Lines only the instructor's notebooks hold.
-        own: Lines of the student's own submission.
+        secrets: Lines only the instructor's notebooks hold, or a ready ``LeakIndex``.
+        own: The student's own submission: its text, or its lines.
+        public: Text students see anyway (ignored when ``secrets`` is a ``LeakIndex``).
 
     Returns:
         The leaked lines, sorted.
     """
-    return sorted(line for line in secrets if line not in own and line in text)
+    index = secrets if isinstance(secrets, LeakIndex) else LeakIndex(secrets, public)
+    return index.leaks(text, own if isinstance(own, str) else "\n".join(own))
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replaces every secret line in ``text`` by ``[removed]``."""
-    for line in sorted(secrets, key=len, reverse=True):
+def redact(text: str, secrets, public: str = "") -> str:
+    """``text`` with every secret line replaced by ``[removed]``, or all of it when a quote is only found normalised."""
+    lines = list(secrets.lines() if isinstance(secrets, LeakIndex) else secrets)
+    for line in sorted(lines, key=len, reverse=True):
         if line in text:
             text = text.replace(line, "[removed]")
+    if find_leaks(text, secrets if isinstance(secrets, LeakIndex) else LeakIndex(lines, public)):
+        return "[removed: it quoted instructor-only lines]"
     return text
 
 
@@ -76,16 +119,17 @@ def scan_batch(course_root: str, records: list, feedback_dir: str = "feedback", 
     Returns:
         How many submissions had a leak in their feedback.
     """
-    secrets = course_secret_lines(source_notebooks(course_root))
+    secrets, public = scan_secrets(course_root)
+    index = LeakIndex(secrets, public)
     withheld = 0
     for record in records:
-        record.notes = [redact(note, secrets) for note in record.notes]
-        own = own_lines(os.path.join(course_root, submitted_dir, record.student, record.assignment))
+        record.notes = [redact(note, index) for note in record.notes]
+        own = own_text(os.path.join(course_root, submitted_dir, record.student, record.assignment))
         pages = glob.glob(os.path.join(course_root, feedback_dir, record.student, record.assignment, "*.html"))
         leaked = set()
         for page in pages:
             with open(page, encoding="utf-8", errors="replace") as fh:
-                leaked.update(find_leaks(normalise_html(fh.read()), secrets, own))
+                leaked.update(index.leaks(normalise_html(fh.read()), own))
         if leaked:
             withheld += 1
             for page in pages:

@@ -17,10 +17,10 @@ from typing import Dict, Iterable, List, Optional
 
 from traitlets.config import Config, PyFileConfigLoader
 
-from course.grading import context
+from course.grading import context, events
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
-from course.grading.preprocessors import CHANGED_BEFORE, CHANGED_DURING
+from course.grading.safeio import shown_name
 from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
 from course.runtime import stderr_to
 
@@ -190,52 +190,52 @@ def _record_zero(api, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
-UNSANDBOXED_LINE = re.compile(re.escape(UNSANDBOXED) + r": (.+)$", re.MULTILINE)
-LIMIT_LINE = re.compile(re.escape(LIMIT_REACHED) + r" in (.+?): ((?:memory|time): .+)$", re.MULTILINE)
+def event_notes(recorded: List[dict], cell_timeout=None) -> List[str]:
+    """The notes of one submission, from the events the grader recorded (``course.grading.events``).
 
+    Notes are built from these structured records only, never from log
+    text; every name a student controls (a cell id) is shown escaped.
 
-def sandbox_notes(log: str) -> List[str]:
-    """Notes on how the sandbox ran a submission, read from nbgrader's log.
+    Args:
+        recorded: The events of the submission, in order.
+        cell_timeout: The per-cell time limit (``c.Execute.timeout``), for the note.
 
     Returns:
-        One note if it ran unsandboxed, one per limit that stopped it.
+        One note per event (an unsandboxed run is noted once).
     """
-    notes = []
-    match = UNSANDBOXED_LINE.search(log)
-    if match:
-        notes.append(f"{UNSANDBOXED} (student code ran with the grader's rights): {match.group(1).strip()}.")
-    for cell, reason in LIMIT_LINE.findall(log):
-        notes.append(
-            f"{LIMIT_REACHED} in {cell}: {reason.strip()}; the kernel was stopped there, "
-            "and that cell and every cell below it score zero."
-        )
-    return notes
-
-
-def timeout_notes(api, assignment: str, student: str) -> List[str]:
-    """One note per cell that hit the per-cell time limit (``c.Execute.timeout``), read from the autograded notebooks."""
-    import glob
-
-    import nbformat
-
-    folder = api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment)
-    limit = api.config.Execute.get("timeout", None)
-    notes = []
-    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except (OSError, ValueError):
+    notes: List[str] = []
+    for event in recorded:
+        kind = event.get("kind")
+        if kind == events.UNSANDBOXED:
+            note = f"{UNSANDBOXED} (student code ran with the grader's rights): {str(event.get('why', '')).strip()}."
+        elif kind == events.LIMIT:
+            note = (
+                f"{LIMIT_REACHED} in {shown_name(event['cell'])}: {event['reason']}; the kernel was stopped there, "
+                "and that cell and every cell below it score zero."
+            )
+        elif kind == events.KERNEL_DIED:
+            note = ("The kernel died while running the notebook (out of memory, or killed); cells after that point "
+                    "were not run and score zero.")
+        elif kind == events.CELL_TIMEOUT:
+            seconds = f" of {cell_timeout} s" if cell_timeout else ""
+            note = (f"{shown_name(event['cell'])} hit the per-cell time limit{seconds} (c.Execute.timeout) "
+                    "and was interrupted; the cells after it still ran.")
+        elif kind == events.FOREIGN_CELLS:
+            ids = ", ".join(shown_name(i, 60) for i in event["ids"][:10])
+            note = (f"{len(event['ids'])} cell(s) carried nbgrader metadata of another notebook ({ids}); it was "
+                    "removed, those cells ran as the student's own, and the rest was graded as usual.")
+        elif kind == events.CHANGED_DURING:
+            note = ("Its code changed files the grader relies on (course, data or installed packages); its model "
+                    "questions score zero. Restore those files (see the log) before grading further submissions.")
+        elif kind == events.CHANGED_BEFORE:
+            note = ("Files the grader relies on had been changed before this submission was graded; its model "
+                    "questions score zero. Restore them and grade it again.")
+        elif kind == events.OUTPUT_CAPPED:
+            note = str(event.get("note", ""))
+        else:
             continue
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
-                name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"code cell {index + 1} (added by the student)"
-                seconds = f" of {limit} s" if limit else ""
-                notes.append(
-                    f"{name} in {os.path.basename(path)} hit the per-cell time limit{seconds} (c.Execute.timeout) "
-                    "and was interrupted; the cells after it still ran."
-                )
+        if note and note not in notes:
+            notes.append(note)
     return notes
 
 
@@ -298,29 +298,17 @@ def autograde_one(api, assignment: str, student: str, inspect: bool = True) -> G
         with api.gradebook as gb:
             expected = expected_cells(gb, assignment)
         record.notes.extend(inspect_submission(submission_dir, expected))
+    events.take(assignment, student)  # nothing left over from an earlier run
     result = api.autograde(assignment, student, force=True, create=True)
     log = result.get("log") or ""
-    sandbox = sandbox_notes(log)
-    record.sandboxed = not any(n.startswith(UNSANDBOXED) for n in sandbox)
-    record.notes.extend(sandbox)
-    if "Kernel died in cell" in log:
-        record.notes.append("The kernel died while running the notebook (out of memory, or killed); cells after that point were not run and score zero.")
-    if CHANGED_DURING in log:
-        record.notes.append(
-            "Its code changed files the grader relies on (course, data or installed packages); its model "
-            "questions score zero. Restore those files (see the log) before grading further submissions."
-        )
-    elif CHANGED_BEFORE in log:
-        record.notes.append(
-            "Files the grader relies on had been changed before this submission was graded; its model "
-            "questions score zero. Restore them and grade it again."
-        )
-    record.notes.extend(timeout_notes(api, assignment, student))
+    recorded = events.take(assignment, student)
+    record.sandboxed = not any(e.get("kind") == events.UNSANDBOXED for e in recorded)
+    record.notes.extend(event_notes(recorded, api.config.Execute.get("timeout", None)))
     if not result.get("success"):
         record.status = "failed"
         record.notes.append(
             "nbgrader could not grade this submission; every cell was given zero. "
-            f"Cause: {last_error(log + (result.get('error') or ''))}"
+            f"Cause: {shown_name(last_error(log + (result.get('error') or '')), 300)}"
         )
         _record_zero(api, assignment, student)
     scores = _scores(api, assignment, student)
@@ -337,9 +325,23 @@ def generate_feedback(api, assignment: str, student: str) -> Optional[str]:
     Returns:
         The feedback directory, or ``None`` when nbgrader made none.
     """
+    folder, _ = feedback_with_cause(api, assignment, student)
+    return folder
+
+
+def feedback_with_cause(api, assignment: str, student: str):
+    """Generates the HTML feedback of one graded submission and says why when there is none.
+
+    Returns:
+        ``(feedback directory, None)``, or ``(None, note)`` where the note
+        names the cause (the last error of nbgrader's log).
+    """
     result = api.generate_feedback(assignment, student, force=True)
     folder = api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment)
-    return folder if result.get("success") and os.path.isdir(folder) else None
+    if result.get("success") and os.path.isdir(folder):
+        return folder, None
+    cause = shown_name(last_error((result.get("log") or "") + "\n" + (result.get("error") or "")), 300)
+    return None, f"No feedback could be generated. Cause: {cause}"
 
 
 def export_grades(api, path: str) -> str:
@@ -447,8 +449,10 @@ def grade_batch(
     for student in students:
         with stderr_to(kernel_log):
             record = autograde_one(api, assignment, student)
-            if feedback and generate_feedback(api, assignment, student) is None:
-                record.notes.append("No feedback could be generated.")
+            if feedback:
+                _, why = feedback_with_cause(api, assignment, student)
+                if why:
+                    record.notes.append(why)
         records.append(record)
         print(f"  {assignment} / {student}: {record.score:g}/{record.max_score:g} ({record.seconds:.0f} s)", flush=True)
     context.restore(previous)

@@ -11,6 +11,8 @@ import os
 import shutil
 from typing import Optional
 
+import nbformat
+
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from nbgrader import utils
@@ -18,11 +20,11 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Dict, Float, Unicode
 
 from course import regions
-from course.grading import context, integrity, judge
+from course.grading import context, events, integrity, judge
 from course.grading.artifacts import ARTIFACT_DIR, Verdict
 from course.grading.kernel import SandboxedKernelManager
 from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
-from course.grading.secrets import MIN_LENGTH, split_lines
+from course.grading.secrets import MIN_LENGTH
 
 KERNEL_DIED = "KernelDied"
 LIMIT_EXCEEDED = "LimitExceeded"
@@ -97,7 +99,9 @@ class SafeExecute(Execute):
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
         self._limits = self._sandbox.limits_for(assignment)
         if not self._sandboxed:
-            self.log.warning("%s: %s", UNSANDBOXED, self._sandbox.status()[1])
+            why = self._sandbox.status()[1]
+            self.log.warning("%s: %s", UNSANDBOXED, why)
+            events.record(resources, events.UNSANDBOXED, why=why)
         if (
             resources is not None
             and not self._sandboxed
@@ -105,6 +109,13 @@ class SafeExecute(Execute):
         ):
             resources[BASELINE_KEY] = integrity.Baseline.take()
         return super().preprocess(nb, resources, km)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:
+            index = self.nb.cells.index(cell) if cell in self.nb.cells else -1
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"code cell {index + 1} (added by the student)"
+            events.record(self.resources, events.CELL_TIMEOUT, cell=grade_id, seconds=timeout)
+        return await super()._async_handle_timeout(timeout, cell)
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -126,10 +137,12 @@ class SafeExecute(Execute):
             if reason:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"code cell {index + 1} (added by the student)"
                 self.log.warning("%s in %s: %s", LIMIT_REACHED, grade_id, reason)
+                events.record(resources, events.LIMIT, cell=grade_id, reason=reason)
                 message = self.limit_message.format(reason=reason)
                 cell.outputs = list(cell.get("outputs", [])) + [_error_output(LIMIT_EXCEEDED, message)]
                 return cell, resources
             self.log.warning("Kernel died in cell %d; later cells are marked as not run", index)
+            events.record(resources, events.KERNEL_DIED, index=index)
             cell.outputs = list(cell.get("outputs", [])) + [
                 _error_output(KERNEL_DIED, self.died_message)
             ]
@@ -199,7 +212,10 @@ class VerifyArtifacts(NbGraderPreprocessor):
             key.questions.setdefault(grade_id, judge.ModelQuestion(spec))
         return key
 
+    _resources = None
+
     def preprocess(self, nb, resources):
+        self._resources = resources
         directory = resources.get("metadata", {}).get("path") or "."
         notebook = resources.get("unique_key") or resources.get("metadata", {}).get("name") or ""
         notebook = os.path.basename(notebook)
@@ -242,11 +258,13 @@ class VerifyArtifacts(NbGraderPreprocessor):
             return None
         if baseline.earlier:
             self.log.error(CHANGED_BEFORE + " of %s: %s", what, baseline.earlier[:20])
+            events.record(self._resources, events.CHANGED_BEFORE, files=len(baseline.earlier))
             message = integrity.tampering_message(baseline.earlier, baseline.paths, earlier=True)
             return Verdict(False, message, {"changed_files": len(baseline.earlier)})
         changes = baseline.changes()
         if changes:
             self.log.error(CHANGED_DURING + " of %s: %s", what, changes[:20])
+            events.record(self._resources, events.CHANGED_DURING, files=len(changes))
             return Verdict(False, integrity.tampering_message(changes, baseline.paths), {"changed_files": len(changes)})
         return None
 
@@ -347,6 +365,42 @@ class RestoreMissingCells(OverwriteCells):
         return nb, resources
 
 
+class StripForeignCells(NbGraderPreprocessor):
+    """Removes nbgrader metadata that belongs to no cell of this notebook (a cell pasted from another one).
+
+    A cell copied from another assignment keeps that notebook's nbgrader
+    metadata; nbgrader 0.9.6 empties it, and ``add_missing_task_cells`` then
+    fails on the missing ``grade_id``, which zeroes the whole submission.
+    Here such a cell (an id the gradebook does not know for this notebook,
+    or metadata without an id) becomes a plain cell of the student's, and
+    an event is recorded for the submission's notes.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources.get("nbgrader") or {}
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                notebook = gb.find_notebook(info["notebook"], info["assignment"])
+                known = {cell.name for cell in notebook.source_cells}
+        except (KeyError, MissingEntry):
+            return nb, resources
+        foreign = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(grade_id, str) or grade_id not in known:
+                foreign.append(str(grade_id)[:80])
+                del cell.metadata["nbgrader"]
+        if foreign:
+            self.log.warning("Removed nbgrader metadata of %d cell(s) from another notebook", len(foreign))
+            events.record(resources, events.FOREIGN_CELLS, ids=foreign)
+        return nb, resources
+
+
 class DropDuplicateIds(DeduplicateIds):
     """nbgrader's ``DeduplicateIds``, but it removes a duplicate's nbgrader metadata altogether.
 
@@ -365,14 +419,18 @@ class DropDuplicateIds(DeduplicateIds):
 class RedactHiddenTests(NbGraderPreprocessor):
     """Removes hidden tests, mark schemes and revealing tracebacks and outputs from feedback.
 
-    A grade cell's source after autograding is the instructor's version, hidden
-    tests included. This preprocessor replaces each hidden region by a comment,
-    each mark scheme by nothing, and, in a cell that had hidden tests, reduces
-    every error traceback to its last line (``AssertionError: message``), so
-    the student reads the check's message but not the code that raised it.
-    Any output line (of any cell) that quotes a hidden-test or mark-scheme
-    line of the notebook is replaced, since student code can print the
-    source of the cells it runs beside.
+    A locked cell's source after autograding is the instructor's version,
+    hidden tests and mark schemes included. The cells redacted are found by
+    the **source notebook's grade ids** (``source/<assignment>/<notebook>.ipynb``;
+    without one, by the cell's own ``locked`` flag): each such cell gets the
+    source's version with every hidden region replaced by a comment and every
+    mark scheme removed. A student's cell is never parsed for region markers
+    (a student who writes ``BEGIN HIDDEN TESTS`` in an answer must not stop
+    their feedback), and its text is shown as they wrote it. In a cell that
+    had hidden tests, or a graded one, every error traceback is cut to its
+    last line (``AssertionError: message``). Any output line (of any cell)
+    that quotes a hidden-test or mark-scheme line of the source is replaced,
+    since student code can print the source of the cells it runs beside.
     """
 
     placeholder = Unicode(
@@ -385,10 +443,55 @@ class RedactHiddenTests(NbGraderPreprocessor):
         help="Text that replaces an output line quoting a hidden test or mark scheme.",
     ).tag(config=True)
 
+    def source_cells(self, nb, resources) -> dict:
+        """The instructor's cells, ``{grade_id: cell}``: the locked cells of the source notebook.
+
+        Without a source notebook (a notebook graded outside a course), the
+        cells that are locked in ``nb`` itself.
+        """
+        info = (resources or {}).get("nbgrader") or {}
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        path = None
+        if assignment and notebook:
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            path = os.path.join(coursedir.root, coursedir.source_directory, assignment, f"{notebook}.ipynb")
+        cells = nb.cells
+        if path and os.path.isfile(path):
+            cells = nbformat.read(path, as_version=4).cells
+        found = {}
+        for cell in cells:
+            meta = cell.metadata.get("nbgrader") or {}
+            if meta.get("grade_id") and (meta.get("locked") or (meta.get("grade") and not meta.get("solution"))):
+                found[meta["grade_id"]] = cell
+        return found
+
     def preprocess(self, nb, resources):
-        inside, outside = split_lines(nb, [regions.HIDDEN_TESTS, regions.MARK_SCHEME])
-        self._hidden = sorted((l for l in inside - outside if len(l) >= MIN_LENGTH), key=len, reverse=True)
+        self._source = self.source_cells(nb, resources)
+        hidden = set()
+        for cell in self._source.values():
+            try:
+                inside, _ = regions.split(cell, [regions.HIDDEN_TESTS, regions.MARK_SCHEME])
+            except Exception:  # the instructor's own cell does not parse: nothing to match
+                continue
+            hidden |= {line.strip() for line in inside}
+        public = set()
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") not in self._source:
+                continue
+            public |= {line.strip() for line in self._redacted(cell).split("\n")}
+        self._hidden = sorted((l for l in hidden - public if len(l) >= MIN_LENGTH), key=len, reverse=True)
         return super().preprocess(nb, resources)
+
+    def _redacted(self, cell) -> str:
+        """The source's version of an instructor cell, hidden tests and mark schemes taken out."""
+        source_cell = self._source[cell.metadata["nbgrader"]["grade_id"]]
+        try:
+            text, _ = regions.replace(source_cell, regions.HIDDEN_TESTS, self.placeholder)
+            return regions.replace(NotebookNode(source_cell, source=text), regions.MARK_SCHEME, "")[0]
+        except Exception:  # an instructor cell nbgrader cannot parse: show nothing of it
+            return self.placeholder
 
     def _scrub(self, text: str) -> str:
         """Replaces each line of an output that quotes a hidden line."""
@@ -418,9 +521,13 @@ class RedactHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
             self._scrub_outputs(cell)
-        # The regions as nbgrader's ClearHiddenTests and ClearMarkScheme find them (course.regions).
-        cell.source, had_hidden = regions.replace(cell, regions.HIDDEN_TESTS, self.placeholder)
-        cell.source, _ = regions.replace(cell, regions.MARK_SCHEME, "")
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        instructor = grade_id in self._source
+        had_hidden = False
+        if instructor:
+            markers = regions.delimiters([regions.HIDDEN_TESTS])
+            had_hidden = any(m in self._source[grade_id].source for m in markers)
+            cell.source = self._redacted(cell)
         if cell.cell_type == "code" and (had_hidden or utils.is_grade(cell)):
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
@@ -429,4 +536,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-__all__ = ["SafeExecute", "VerifyArtifacts", "normalise_outputs", "RestoreMissingCells", "DropDuplicateIds", "RedactHiddenTests"]
+__all__ = [
+    "SafeExecute", "VerifyArtifacts", "normalise_outputs", "RestoreMissingCells", "StripForeignCells",
+    "DropDuplicateIds", "RedactHiddenTests",
+]

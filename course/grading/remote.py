@@ -182,8 +182,10 @@ def _grade_in_private_course(task: GradingTask) -> GradingResult:
         api = pipeline.make_api(root)
         with stderr_to(os.path.join(root, "kernels.log")):
             record = pipeline.autograde_one(api, task.assignment, task.student, inspect=False)
-            if task.feedback and pipeline.generate_feedback(api, task.assignment, task.student) is None:
-                record.notes.append("No feedback could be generated.")
+            if task.feedback:
+                _, why = pipeline.feedback_with_cause(api, task.assignment, task.student)
+                if why:
+                    record.notes.append(why)
         record.notes = list(task.notes) + record.notes
         grades, comments, penalties, timestamp = [], [], {}, None
         with api.gradebook as gb:

@@ -5,7 +5,8 @@ for any line that only the instructor's source notebooks contain.
 """
 
 import re
-from typing import Iterable, Set, Tuple
+import unicodedata
+from typing import Dict, Iterable, List, Set, Tuple
 
 import nbformat
 
@@ -14,6 +15,15 @@ from course import regions
 #: The kinds of instructor-only regions (``course.regions``), solutions first.
 REGIONS = regions.KINDS
 MIN_LENGTH = 12
+#: Length of the shingles (normalised characters) that leak detection matches: any quote of an
+#: instructor-only line this long or longer is found, wherever it starts.
+SHINGLE = 24
+#: Distance between the shingles taken from one secret line (a quote of ``SHINGLE + STRIDE - 1``
+#: characters always holds one of them).
+STRIDE = 6
+#: Characters that render as nothing (zero-width spaces and joiners, soft hyphen, BOM, ...).
+INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                       "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
 def split_lines(nb, kinds=REGIONS) -> Tuple[Set[str], Set[str]]:
@@ -54,7 +64,7 @@ def secret_lines(notebook_path: str, min_length: int = MIN_LENGTH, regions=REGIO
     return {line for line in inside - outside if len(line) >= min_length}
 
 
-def course_secret_lines(notebook_paths: Iterable[str], min_length: int = MIN_LENGTH) -> Set[str]:
+def course_secret_lines(notebook_paths: Iterable[str], min_length: int = MIN_LENGTH, kinds=REGIONS) -> Set[str]:
     """Lines that only the instructor's notebooks hold, over a whole course.
 
     A line inside a region of one notebook but outside every region somewhere
@@ -63,13 +73,14 @@ def course_secret_lines(notebook_paths: Iterable[str], min_length: int = MIN_LEN
     Args:
         notebook_paths: Every source notebook of the course.
         min_length: Shortest stripped line that counts.
+        kinds: Kinds of regions that are secret (``course.regions``).
 
     Returns:
         Stripped lines.
     """
     inside, outside = set(), set()
     for path in notebook_paths:
-        i, o = split_lines(nbformat.read(path, as_version=4))
+        i, o = split_lines(nbformat.read(path, as_version=4), kinds)
         inside |= i
         outside |= o
     return {line for line in inside - outside if len(line) >= min_length}
@@ -81,3 +92,83 @@ def normalise_html(text: str) -> str:
 
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text)
+
+
+def normalise_text(text: str) -> str:
+    """Text reduced to what survives re-formatting: NFKC, case-folded, without invisible characters or whitespace.
+
+    Full-width letters, ligatures, zero-width characters, changed indentation,
+    joined or split lines and upper-casing all give the same string.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    text = INVISIBLE.sub("", text).casefold()
+    return "".join(text.split())
+
+
+def shingles(normalised: str, size: int = SHINGLE, stride: int = STRIDE) -> List[str]:
+    """Overlapping pieces of a normalised line: every ``stride``-th one of length ``size``, and the last.
+
+    A line shorter than ``size`` is its own only piece.
+    """
+    if len(normalised) <= size:
+        return [normalised]
+    pieces = [normalised[i:i + size] for i in range(0, len(normalised) - size + 1, stride)]
+    last = normalised[-size:]
+    return pieces if pieces[-1] == last else pieces + [last]
+
+
+def windows(normalised: str, size: int = SHINGLE) -> Set[str]:
+    """Every substring of length ``size`` of a normalised text (what shingles are looked up in)."""
+    return {normalised[i:i + size] for i in range(max(0, len(normalised) - size + 1))}
+
+
+class LeakIndex:
+    """Instructor-only lines, normalised and cut into shingles, for matching many pages quickly.
+
+    Args:
+        secrets: Lines only the instructor's notebooks hold.
+        public: Text students see anyway (outside every region); shingles found in it do not count.
+        min_length: Shortest normalised line that counts.
+    """
+
+    def __init__(self, secrets: Iterable[str], public: str = "", min_length: int = MIN_LENGTH - 2):
+        public_norm = normalise_text(public)
+        public_windows = windows(public_norm)
+        self._lines = set(secrets) if not isinstance(secrets, set) else secrets
+        self.short: Dict[str, str] = {}
+        self.pieces: Dict[str, Set[str]] = {}
+        for line in self._lines:
+            norm = normalise_text(line)
+            if len(norm) < min_length:
+                continue
+            if len(norm) <= SHINGLE:
+                if norm not in public_norm:
+                    self.short.setdefault(norm, line)
+                continue
+            for piece in shingles(norm):
+                if piece not in public_windows:
+                    self.pieces.setdefault(piece, set()).add(line)
+
+    def lines(self) -> Set[str]:
+        """The secret lines indexed (before normalising)."""
+        return self._lines
+
+    def leaks(self, text: str, own: str = "") -> List[str]:
+        """The secret lines quoted (in part, re-formatted or not) in ``text`` and not written by the student.
+
+        Args:
+            text: What the student sees (plain text; HTML normalised first by the caller).
+            own: The student's own submission (text); a quote of it is theirs.
+
+        Returns:
+            The leaked lines, sorted.
+        """
+        visible = normalise_text(text)
+        own_norm = normalise_text(own)
+        seen = windows(visible)
+        own_windows = windows(own_norm)
+        found = {line for norm, line in self.short.items() if norm in visible and norm not in own_norm}
+        for piece in seen & self.pieces.keys():
+            if piece not in own_windows:
+                found |= self.pieces[piece]
+        return sorted(found)

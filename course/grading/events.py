@@ -1,0 +1,49 @@
+"""Structured records of what happened while one submission was graded, for its notes.
+
+The grader's preprocessors (``course.grading.preprocessors``) run in the
+pipeline's own process (nbgrader's API runs its apps in-process). Where
+something unusual happens (graded unsandboxed, a limit stopped the kernel,
+the kernel died, a cell timed out, foreign metadata was stripped, files
+changed) they ``record`` an event here, keyed by assignment and student;
+the pipeline ``take``s them after autograding and writes the notes from them
+(``course.grading.pipeline.event_notes``). Nothing is read back from log
+text, which holds student-controlled strings (file names, cell output).
+"""
+
+import threading
+from typing import Dict, List, Tuple
+
+_lock = threading.Lock()
+_events: Dict[Tuple[str, str], List[dict]] = {}
+
+UNSANDBOXED = "unsandboxed"
+LIMIT = "limit"
+KERNEL_DIED = "kernel_died"
+CELL_TIMEOUT = "cell_timeout"
+FOREIGN_CELLS = "foreign_cells"
+CHANGED_BEFORE = "changed_before"
+CHANGED_DURING = "changed_during"
+OUTPUT_CAPPED = "output_capped"
+
+
+def _key(resources) -> Tuple[str, str]:
+    info = (resources or {}).get("nbgrader") or {}
+    return str(info.get("assignment") or ""), str(info.get("student") or "")
+
+
+def record(resources, kind: str, **data) -> None:
+    """Records one event of the submission that ``resources`` (nbgrader's) belongs to.
+
+    Args:
+        resources: The resources dict a preprocessor gets.
+        kind: One of the kinds above.
+        **data: What the note needs (plain values).
+    """
+    with _lock:
+        _events.setdefault(_key(resources), []).append(dict(data, kind=kind))
+
+
+def take(assignment: str, student: str) -> List[dict]:
+    """Every event recorded for one submission since the last ``take``, in order; forgets them."""
+    with _lock:
+        return _events.pop((assignment, student), [])
