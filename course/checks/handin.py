@@ -86,8 +86,30 @@ def hand_in(answer: Any, grade_id: str) -> None:
         json.dump(record, fh, allow_nan=False)
 
 
+#: The sidecar of a handed-in model: ``<grade_id>.json`` beside ``<grade_id>.keras``.
+SIDECAR_SUFFIX = ".json"
+
+
+def sidecar_path(artifact: str) -> str:
+    """The sidecar of a handed-in model: ``<grade_id>.json`` beside ``<grade_id>.keras``."""
+    return os.path.splitext(artifact)[0] + SIDECAR_SUFFIX
+
+
+def write_sidecar(artifact: str) -> None:
+    """Records, beside a handed-in model, the profile and data source it was trained under.
+
+    The grader's verifier reads it (``course.grading.context.profile_mismatch``)
+    and refuses a model trained under another profile than it grades with.
+    """
+    from course.config import get_settings
+    from course.profiles import get_profile
+
+    settings = get_settings()
+    record = {"profile": get_profile(settings).name, "data_source": settings.data_source}
+    with open(sidecar_path(artifact), "w", encoding="utf-8") as fh:
+        json.dump(record, fh)
+
+
 def _write_sidecar(path: str) -> None:
     """Records beside a model the profile it was trained under (the verifier refuses another one)."""
-    from course.grading.context import write_sidecar  # writes a small JSON file; judges nothing
-
     write_sidecar(path)

@@ -21,16 +21,11 @@ import subprocess
 import sys
 from typing import Dict, Mapping, MutableMapping, Optional
 
+from course.checks.handin import SIDECAR_SUFFIX, sidecar_path, write_sidecar  # noqa: F401  (kernel side: they run in the student's kernel)
 from course.config import get_settings
 
-SIDECAR_SUFFIX = ".json"
 #: Prints the profile that ``auto`` resolves to on this machine (TensorFlow asked in a child process).
 _PROFILE_PROBE = "from course.profiles import get_profile; print('PROFILE', get_profile().name)"
-
-
-def sidecar_path(artifact: str) -> str:
-    """The sidecar of a handed-in model: ``<grade_id>.json`` beside ``<grade_id>.keras``."""
-    return os.path.splitext(artifact)[0] + SIDECAR_SUFFIX
 
 
 def resolve_profile(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -123,16 +118,6 @@ def restore(previous: Mapping[str, Optional[str]], environ: Optional[MutableMapp
             environ.pop(name, None)
         else:
             environ[name] = value
-
-
-def write_sidecar(artifact: str) -> None:
-    """Records, beside a handed-in model, the profile and data source it was trained under."""
-    from course.profiles import get_profile
-
-    settings = get_settings()
-    record = {"profile": get_profile(settings).name, "data_source": settings.data_source}
-    with open(sidecar_path(artifact), "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
 
 
 def read_sidecar(artifact: str) -> Optional[dict]:
