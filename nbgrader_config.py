@@ -66,6 +66,7 @@ c.Sandbox.verifier_limits = {"seconds": 1800, "memory_mb": 8192}
 c.Autograde.autograde_preprocessors = [
     "course.grading.preprocessors.SafeExecute",
     "course.grading.preprocessors.VerifyArtifacts",
+    "course.grading.sanitize.SanitizeStored",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -97,6 +98,10 @@ c.Autograde.sanitize_preprocessors = [
 # - a deleted test cell is put back (after its nearest surviving predecessor, even a
 #   locked non-graded one) and graded, rather than silently losing its points.
 c.OverwriteCells.add_missing_cells = True
+
+# What is stored in autograded/ is inert data (course/grading/sanitize.py): formgrader
+# renders a submission's markdown without cleaning it and image sizes unquoted, so
+# student outputs and markdown are cleaned before they are stored, after grading.
 
 # Feedback never shows hidden tests, mark schemes, or tracebacks and outputs
 # quoting them, and student output is data, not markup: scripts, HTML and SVG
