@@ -70,16 +70,22 @@ def read_pins(path: str) -> Dict[str, str]:
     Raises:
         ValueError: A requirement is not pinned exactly.
     """
+    from packaging.requirements import InvalidRequirement, Requirement
+
     pins = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             line = line.split("#", 1)[0].strip().rstrip("\\").strip()
             if not line or line.startswith("-"):
                 continue
-            match = PIN.match(line)
-            if not match:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement as err:
+                raise ValueError(f"{path}: {line!r} is not a requirement ({err})") from None
+            specs = list(requirement.specifier)
+            if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
                 raise ValueError(f"{path}: {line!r} is not pinned with ==")
-            pins[normalize(match.group(1))] = match.group(3)
+            pins[normalize(requirement.name)] = specs[0].version
     return pins
 
 

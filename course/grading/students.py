@@ -21,6 +21,7 @@ import os
 from typing import Callable, Dict, List, Optional
 
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 from course import regions
 
@@ -38,12 +39,12 @@ def _nbgrader(cell) -> dict:
 
 
 def _is_solution(cell) -> bool:
-    return bool(_nbgrader(cell).get("solution"))
+    return is_solution(cell)
 
 
 def _is_test(cell) -> bool:
-    meta = _nbgrader(cell)
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+    """An autograder test cell: graded, not a solution, code."""
+    return is_grade(cell) and not is_solution(cell) and cell.cell_type == "code"
 
 
 def solved_source(source_cell) -> str:
