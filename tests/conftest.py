@@ -114,6 +114,7 @@ MEASURED_SECONDS = {
     "grade-00_setup": 105,
     "test_cluster.py": 90,
     "test_verify_gpu.py": 70,
+    "test_script_free.py": 90,
     "test_browser.py": 65,
     "test_grading_sandbox.py": 30,
     "grade-01_concepts": 30,
