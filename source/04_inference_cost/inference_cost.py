@@ -77,7 +77,7 @@ def magnitude_prune(weights, sparsity):
 print("7B parameters in fp16:", weight_memory_gb(7e9, "fp16"), "GB")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hardware_intro", "locked": true, "schema_version": 3, "solution": false}
-# ## 第一部分 推理成本的第一性原理（14 分自动评分，3 分人工评分）
+# ## 第一部分 推理成本的第一性原理（16 分自动评分，3 分人工评分）
 #
 # 本部分的硬件和价格都写在下面的单元格里（题目里引用它们的名字）。GPU 数据来自 NVIDIA H100 SXM 的公开规格（datasheet）：80 GB HBM3 显存、约 3.35 TB/s 的显存带宽、约 989 TFLOPS 的稠密（dense）BF16 Tensor Core 算力（规格表里更大的数字是 2:4 结构化稀疏的）。GPU 的租用价格变化很快、各家差别很大：2023–2025 年大云厂商按需（on-demand）租一张 H100 每小时约 7–12 美元（AWS `p5.48xlarge`，8 张 H100，2023 年 7 月上线时按需 98.32 美元 / 小时，约 12.3 美元 / 卡·时，来源：AWS 价格页，The Next Platform 2023-07-27 的整理；AWS 在 2025 年 6 月把 P5 的按需价格降了约 44%），而 Lambda、RunPod 等小云厂商同期约 2–3 美元 / 卡·时（Lambda 的 H100 SXM 按需价 2.99 美元，2024–2025 年的价格页）；包年包月（reserved）和竞价实例（spot）更便宜。这里 **假设** 每小时 3 美元（小云厂商的按需价），只是为了计算；A4 之后的单元格会告诉你答案怎样随价格变化。实际使用前请查当前的价格。
 #
