@@ -193,6 +193,113 @@ def write_fake_notes(root):
     return student
 
 
+#: Item 8: dequantize_int8 switches the runner's alarm off and never returns for one of the grader's cases.
+STUBBORN_DEQUANTIZE = '''def dequantize_int8(q, scale):
+    """Right, except that it hangs (ignoring SIGALRM) for scale 0.5."""
+    import signal
+    if scale == 0.5:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            pass
+    return (np.asarray(q).astype(np.float64) * scale).astype(np.float32)
+'''
+#: Item 8: magnitude_prune takes memory without end when the grader calls it (only there).
+GREEDY_PRUNE = '''def magnitude_prune(weights, sparsity):
+    """Allocates without end."""
+    blocks = []
+    while True:
+        blocks.append(b"x" * 2**26)
+'''
+
+
+def write_stubborn(root):
+    student = write_submission(root, ASSIGNMENT, "k-stubborn", "perfect")
+    _edit(root, student, lambda nb: setattr(_cell(nb, "dequantize_int8"), "source", STUBBORN_DEQUANTIZE))
+    return student
+
+
+def write_greedy_runner(root):
+    student = write_submission(root, ASSIGNMENT, "l-greedy-runner", "perfect")
+
+    def indented(text):
+        return "\n".join("    " + line for line in text.splitlines())
+
+    def change(nb):
+        # The kernel's own visible test calls it too: only the grader's runner (not in /submission) gets the loop.
+        honest = SALT_PRUNE.replace("import os\n", "")
+        _cell(nb, "magnitude_prune").source = (
+            f"import os\nif os.getcwd() == '/submission':\n{indented(honest)}\nelse:\n{indented(GREEDY_PRUNE)}\n"
+        )
+
+    _edit(root, student, change)
+    return student
+
+
+#: Item 7: one file over the disk limit (refused), then the folder filled past it.
+DISK_FILL = """import time
+try:
+    open('one-big-file', 'wb').write(b'x' * 150 * 2**20)
+    print('BIG FILE WRITTEN')
+except OSError as err:
+    print('BIG FILE REFUSED', err.errno)
+for i in range(30):
+    with open(f'fill-{i}', 'wb') as fh:
+        fh.write(b'x' * 8 * 2**20)
+time.sleep(10)
+"""
+#: Item 7: /tmp filled (tmpfs, so memory), just under the memory limit, then a little resident memory.
+TMPFS_FILL = """import time
+for i in range(10):  # files of 64 MiB: each under the disk limit of one file
+    with open(f'/tmp/fill-{i}', 'wb') as fh:
+        fh.write(b'x' * 64 * 2**20)
+ram = b'y' * 200 * 2**20
+time.sleep(10)
+"""
+
+
+def write_disk_fill(root):
+    student = write_submission(root, ASSIGNMENT, "m-disk", "perfect")
+    _add_cell(root, student, DISK_FILL)
+    return student
+
+
+def write_tmpfs_fill(root):
+    student = write_submission(root, ASSIGNMENT, "n-tmpfs", "perfect")
+    _add_cell(root, student, TMPFS_FILL)
+    return student
+
+
+#: Item 9: 75 images of 2 MiB and 40 MiB of text in the kernel; 300 MiB written to every fd by the runner.
+FLOOD = """import base64, os
+from IPython.display import Image, display
+blob = os.urandom(2 * 2**20)
+for _ in range(75):
+    display(Image(data=b'\\x89PNG\\r\\n\\x1a\\n' + blob, format='png'))
+for _ in range(40):
+    print('z' * 2**20)
+"""
+FLOOD_DEQUANTIZE = '''def dequantize_int8(q, scale):
+    """Right, after writing 300 MiB to every open file descriptor (only where the grader runs it)."""
+    import os
+    if os.getcwd() != "/submission":
+        line = b"w" * 2**20 + b"\\n"
+        for fd in range(1, 12):
+            for _ in range(30):
+                try:
+                    os.write(fd, line)
+                except OSError:
+                    break
+    return (np.asarray(q).astype(np.float64) * scale).astype(np.float32)
+'''
+
+
+def write_flood(root):
+    student = write_submission(root, ASSIGNMENT, "o-flood", "perfect")
+    _add_cell(root, student, FLOOD)
+    _edit(root, student, lambda nb: setattr(_cell(nb, "dequantize_int8"), "source", FLOOD_DEQUANTIZE))
+    return student
+
+
 HOSTILE = {
     "salt": write_salt_snoop,
     "environ_link": write_environ_link,
@@ -203,13 +310,23 @@ HOSTILE = {
     "markers": write_markers,
     "foreign": write_foreign_cells,
     "fake_notes": write_fake_notes,
+    "stubborn": write_stubborn,
+    "greedy_runner": write_greedy_runner,
+    "disk": write_disk_fill,
+    "tmpfs": write_tmpfs_fill,
+    "flood": write_flood,
 }
+#: The batch's limits (01's reference run: 3 s, 0.1 GiB): low, so that the attacks hit them quickly.
+LIMITS_CONFIG = (
+    'c.Sandbox.limits = {"01_concepts": {"seconds": 60, "memory_mb": 700, "disk_mb": 100}}\n'
+    "c.VerifyArtifacts.call_timeout = 2"
+)
 
 
 @pytest.fixture(scope="module")
 def holes_batch(tmp_path_factory):
     """Grades the hostile class of issue #19 in one batch; returns what the tests inspect."""
-    root = scratch_course(tmp_path_factory.mktemp("holes"), [ASSIGNMENT])
+    root = scratch_course(tmp_path_factory.mktemp("holes"), [ASSIGNMENT], LIMITS_CONFIG)
     ids = {"first": write_submission(root, ASSIGNMENT, "a-first", "perfect")}
     for name, writer in HOSTILE.items():
         ids[name] = writer(root)
@@ -354,6 +471,52 @@ def test_item10_notes_come_from_records_not_from_text_the_student_controls(holes
     assert "WITHOUT" not in row["notes"] and "Sandbox limit reached" not in row["notes"]
     assert "per-cell time limit" not in row["notes"]
     table = holes_batch["proc"].stdout
-    assert "graded without the sandbox" not in table.lower() and "Sandbox limit reached" not in table
+    assert "graded without the sandbox" not in table.lower()
     for line in table.splitlines():  # every note is one line of the table, names escaped
-        assert not line.startswith("[WARNING]")
+        assert not line.startswith("[WARNING]") and not line.startswith("Sandbox limit reached")
+        if holes_batch["ids"]["fake_notes"] in line:
+            assert "Sandbox limit reached" not in line
+
+
+def _printed(batch, name):
+    return json.dumps([c.get("outputs", []) for c in _autograded(batch, name).cells], ensure_ascii=False)
+
+
+def test_item8_a_call_that_ignores_the_alarm_is_stopped_from_outside(holes_batch):
+    """Item 8: does a function that switches the runner's alarm off lose only its own point, stopped from outside?"""
+    assert _points(holes_batch, "stubborn") == PERFECT - 1
+    assert "dequantize_int8 took too long" in _printed(holes_batch, "stubborn")
+    assert float(_report(holes_batch)[holes_batch["ids"]["stubborn"]]["seconds"]) < 60
+
+
+def test_item8_the_runner_gets_the_assignments_limits(holes_batch):
+    """Item 8: is the function runner stopped at the assignment's memory limit (700 MiB here), not a verifier's 8 GiB?"""
+    printed = _printed(holes_batch, "greedy_runner")
+    assert "Re-running your functions was stopped: memory: it used more than 700 MiB" in printed
+    assert _points(holes_batch, "greedy_runner") < PERFECT
+
+
+def test_item7_disk_and_tmpfs_count_against_the_limits(holes_batch):
+    """Item 7: is one file over the disk limit refused, a folder filled past it stopped, and /tmp counted as memory?"""
+    report = _report(holes_batch)
+    disk, tmpfs = report[holes_batch["ids"]["disk"]], report[holes_batch["ids"]["tmpfs"]]
+    assert "BIG FILE REFUSED 27" in _printed(holes_batch, "disk")
+    assert "Sandbox limit reached" in disk["notes"] and "disk: it wrote more than 100 MiB" in disk["notes"]
+    assert "Sandbox limit reached" in tmpfs["notes"] and "memory: it used more than 700 MiB" in tmpfs["notes"]
+    assert _points(holes_batch, "disk") == 0 and _points(holes_batch, "tmpfs") == 0
+    for name in ("disk", "tmpfs"):
+        assert float(report[holes_batch["ids"][name]]["seconds"]) < 60
+
+
+def test_item9_output_kept_by_the_grader_is_capped_with_a_note(holes_batch):
+    """Item 9: are 75 2-MiB images and 40 MiB of text cut to the caps, with a note, and the runner's flood ignored?"""
+    path = os.path.join(holes_batch["root"], "autograded", holes_batch["ids"]["flood"], ASSIGNMENT, NOTEBOOK)
+    assert os.path.getsize(path) < 30 * 2**20
+    nb = _autograded(holes_batch, "flood")
+    images = sum(1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert images <= 20
+    assert "output removed by the grader" in _printed(holes_batch, "flood")
+    assert "output passed the grader's limit" in _report(holes_batch)[holes_batch["ids"]["flood"]]["notes"]
+    assert _points(holes_batch, "flood") == PERFECT
+    page = _feedback(holes_batch, "flood")
+    assert page is None or len(page) < 40 * 2**20

@@ -3,6 +3,7 @@
 import json
 import os
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -366,9 +367,9 @@ def test_one_runner_process_judges_every_question_of_a_notebook(key, submission,
     started = []
     real = judge.run_functions
 
-    def counting(sources, calls, sandbox, limits):
+    def counting(sources, calls, sandbox, limits, **kw):
         started.append((list(sources), len(calls)))
-        return real(sources, calls, sandbox, limits)
+        return real(sources, calls, sandbox, limits, **kw)
 
     monkeypatch.setattr(judge, "run_functions", counting)
     hand_in({"a": 2.0, "b": 3}, "test_numbers")
@@ -466,3 +467,47 @@ def test_a_forged_runner_answer_scores_zero_instead_of_crashing(key, submission)
     nb = _notebook(FORGER, only={"imports", "square", "test_square"})
     verdict = judge_notebook(nb, key, submission, ("alice", "tiny"), sandbox=None)["test_square"]
     assert verdict.passed is False
+
+
+STUBBORN = '''
+import signal, time
+
+def fine(x):
+    return x + 1
+
+def stubborn(x):
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)  # the runner's own alarm no longer fires
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    while True:
+        pass
+
+def leaves(x):
+    import os
+    os._exit(0)
+'''
+
+
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_a_call_that_ignores_the_alarm_is_stopped_from_outside(sandboxed):
+    """Item 8 of #19: is a call that disables the runner's alarm stopped from outside, only it failing, the others answered?"""
+    from course.grading.sandbox import Sandbox, probe
+
+    if sandboxed and not probe("bwrap")[0]:
+        pytest.skip("sandbox unavailable here")
+    sandbox = Sandbox() if sandboxed else None
+    calls = [{"function": name, "args": (1,)} for name in ("fine", "stubborn", "fine", "leaves", "fine")]
+    started = time.monotonic()
+    records, why = judge.run_functions([STUBBORN], calls, sandbox, Limits(60, 1024), call_seconds=1)
+    assert why == "" and records is not None
+    assert [r["status"] for r in records] == ["ok", "timeout", "ok", "raised", "ok"]
+    assert records[0]["value"] == records[2]["value"] == records[4]["value"] == 2
+    assert time.monotonic() - started < 1 + judge.CALL_GRACE + 20
+
+
+def test_the_runner_as_a_whole_stops_at_the_notebooks_limit():
+    """Item 8 of #19: do the calls of a notebook together stop at the notebook's limit, whatever each call's limit?"""
+    calls = [{"function": "stubborn", "args": (1,)}] * 10
+    started = time.monotonic()
+    records, why = judge.run_functions([STUBBORN], calls, None, Limits(4, 1024), call_seconds=1)
+    assert records is None and "stopped" in why
+    assert time.monotonic() - started < 15

@@ -141,6 +141,83 @@ def test_watchdog_stops_a_memory_bomb_and_an_endless_loop():
 
 
 @needs_bwrap
+def test_tmpfs_counts_against_memory_and_is_bounded():
+    """Item 7 of #19: does filling /tmp (a tmpfs, so memory) hit the memory limit, and can /tmp never outgrow it?"""
+    started = time.monotonic()
+    code = """
+        import time
+        with open('/tmp/fill', 'wb') as fh:
+            for _ in range(14):
+                fh.write(b'x' * 2**24)
+                fh.flush()
+        ram = b'y' * 100 * 2**20  # 224 MiB in /tmp + 100 MiB resident: neither alone is over 300
+        print('wrote 224 MiB')
+        time.sleep(10)
+    """
+    _, out, err, reason = _python(code, limits=Limits(60, 300))
+    assert reason and reason.startswith("memory"), (out, err)
+    assert time.monotonic() - started < 20
+    rc, out, err, _ = _python("open('/tmp/fill', 'wb').write(b'x' * 300 * 2**20)", limits=Limits(60, 100_000, 100_000))
+    assert rc == 0, err
+    size = sbx.DEFAULT_DISK_MB
+    rc, out, err, _ = _python(
+        "import os\nst = os.statvfs('/tmp')\nprint(st.f_blocks * st.f_frsize // 2**20)", limits=Limits(60, 512)
+    )
+    assert int(out.split()[-1]) <= 512 < size
+
+
+@needs_bwrap
+def test_a_file_larger_than_the_disk_limit_cannot_be_written():
+    """Item 7 of #19: does RLIMIT_FSIZE stop one file from growing past the disk limit (EFBIG)?"""
+    code = """
+        try:
+            open('/tmp/big', 'wb').write(b'x' * 50 * 2**20)
+            print('WROTE')
+        except OSError as err:
+            print('REFUSED', err.errno)
+    """
+    rc, out, err, _ = _python(code, limits=Limits(60, 1024, 20))
+    assert "REFUSED 27" in out, (out, err)  # EFBIG
+
+
+@needs_bwrap
+def test_too_many_processes_are_stopped():
+    """Item 7 of #19: is a sandbox with more processes than its limit stopped, and the reason named?"""
+    code = """
+        import subprocess, sys, time
+        children = [subprocess.Popen(['sleep', '30']) for _ in range(40)]
+        time.sleep(30)
+    """
+    started = time.monotonic()
+    _, _, err, reason = _python(code, limits=Limits(60, 2048, 1024, 20))
+    assert reason and reason.startswith("processes"), err
+    assert time.monotonic() - started < 20
+
+
+@needs_bwrap
+def test_the_grader_keeps_a_bounded_part_of_a_huge_output():
+    """Item 9 of #19: does the grader keep at most its cap of a process's stdout and stderr, however much it writes?"""
+    code = """
+        import os, sys
+        line = b'y' * 2**20 + b'\\n'
+        for _ in range(300):
+            os.write(1, line)
+            os.write(2, line)
+        print('RESULT kept')
+    """
+    import tracemalloc
+
+    tracemalloc.start()
+    rc, out, err, _ = run_sandboxed([sys.executable, "-c", textwrap.dedent(code)], Sandbox(), Limits(120, 2048),
+                                    max_stdout=8 * 2**20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert rc == 0
+    assert len(out) <= 8 * 2**20 and len(err) <= sbx.MAX_STDERR_BYTES
+    assert peak < 64 * 2**20  # 300 MiB went through; the grader never held it
+
+
+@needs_bwrap
 def test_artifact_is_mounted_read_only(tmp_path):
     """Can a verifier read the handed-in file but not change it?"""
     artifact = tmp_path / "model.keras"

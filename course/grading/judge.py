@@ -300,37 +300,110 @@ def runner_sources(nb, runner_cells: Sequence[str]) -> List[str]:
     return sources
 
 
-def run_functions(sources: Sequence[str], calls: Sequence[dict], sandbox, limits) -> Tuple[Optional[List[dict]], str]:
-    """Runs the runner once: ``(records, "")``, or ``(None, why)`` when it produced no answer."""
-    from course.grading.runner import RESULT_PREFIX
-    from course.grading.sandbox import run_sandboxed
+#: Seconds one call of a student's function may take (the runner stops it itself; the grader
+#: stops the whole runner from outside ``CALL_GRACE`` seconds later, whatever the code does).
+CALL_SECONDS = 60
+CALL_GRACE = 5
 
-    with tempfile.TemporaryDirectory(prefix="course-runner-") as tmp:
-        request = os.path.join(tmp, "request.json")
-        with open(request, "w", encoding="utf-8") as fh:
-            fh.write(codec.dumps({"cells": list(sources), "calls": list(calls)}))
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", MPLBACKEND="Agg")
-        for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
-            env.pop(name, None)
-        argv = [sys.executable, "-I", "-m", "course.grading.runner", "/grading/request.json"]
-        _, stdout, stderr, reason = run_sandboxed(
-            argv, sandbox, limits, read_only=[(request, "/grading/request.json")], env=env, verifier=False
-        )
-    if reason:
-        return None, f"Re-running your functions was stopped: {reason}."
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
+
+def run_functions(
+    sources: Sequence[str], calls: Sequence[dict], sandbox, limits, call_seconds: float = CALL_SECONDS
+) -> Tuple[Optional[List[dict]], str]:
+    """Runs the runner: ``(records, "")``, or ``(None, why)`` when it produced no answer.
+
+    ``limits`` bound the whole notebook's calls together (the assignment's
+    limits); each call gets ``call_seconds``, enforced from outside the
+    process: the runner announces every call (``runner.CALL_PREFIX``), and a
+    call that is still running ``CALL_GRACE`` seconds past its limit (its
+    code ignored or blocked the runner's own alarm) gets the runner killed;
+    that call is recorded as too slow, and the runner starts again, in a fresh
+    process, for the calls after it, within what is left of ``limits``.
+    """
+    from course.grading.runner import CALL_PREFIX, RESULT_PREFIX
+    from course.grading.sandbox import Limits, run_sandboxed
+
+    records: List[Optional[dict]] = [None] * len(calls)
+    pending = list(range(len(calls)))
+    deadline = time.monotonic() + limits.seconds
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 1:
+            return None, f"Re-running your functions was stopped: time: they ran longer than {limits.seconds:,.0f} s."
+        state = {"current": None, "done": {}}
+        too_slow = f"time: one call ran longer than {call_seconds:g} s"
+
+        def on_line(line, dog, state=state):
+            if not line.startswith(CALL_PREFIX):
+                return
+            parts = line[len(CALL_PREFIX):].split(" ", 2)
             try:
-                answer = codec.loads(line[len(RESULT_PREFIX):])
-                records = answer["calls"]
-            except (ValueError, KeyError, TypeError):
-                break
-            if isinstance(records, list) and len(records) == len(calls) and all(isinstance(r, dict) for r in records):
+                index = int(parts[0])
+            except (ValueError, IndexError):
+                return
+            if len(parts) >= 2 and parts[1] == "start":
+                state["current"] = index
+                dog.deadline = (time.monotonic() + call_seconds + CALL_GRACE, too_slow)
+            elif len(parts) == 3 and parts[1] == "end":
+                state["done"][index] = parts[2]
+                state["current"] = None
+                dog.deadline = None
+
+        with tempfile.TemporaryDirectory(prefix="course-runner-") as tmp:
+            request = os.path.join(tmp, "request.json")
+            batch = [calls[i] for i in pending]
+            with open(request, "w", encoding="utf-8") as fh:
+                fh.write(codec.dumps({"cells": list(sources), "calls": batch, "call_timeout": call_seconds,
+                                      "progress": True}))
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", MPLBACKEND="Agg")
+            for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
+                env.pop(name, None)
+            argv = [sys.executable, "-I", "-m", "course.grading.runner", "/grading/request.json"]
+            _, stdout, stderr, reason = run_sandboxed(
+                argv, sandbox, Limits(left, limits.memory_mb, *limits[2:]),
+                read_only=[(request, "/grading/request.json")], env=env, verifier=False, on_line=on_line,
+            )
+        finished = {}
+        for index, text in state["done"].items():
+            if 0 <= index < len(batch):
+                try:
+                    record = codec.loads(text)
+                except (ValueError, TypeError, RecursionError):
+                    record = {"status": "invalid"}
                 # The runner is the student's process: a record is only data, its status only a string.
-                return [r if isinstance(r.get("status"), str) else {"status": "invalid"} for r in records], ""
-            break
-    tail = (stderr.strip().splitlines() or ["no answer"])[-1][:200]
-    return None, f"Your functions could not be re-run for grading ({tail})."
+                finished[index] = record if isinstance(record, dict) and isinstance(record.get("status"), str) \
+                    else {"status": "invalid"}
+        if reason == too_slow and state["current"] is not None and 0 <= state["current"] < len(batch):
+            stopped = state["current"]
+            for index in range(stopped):
+                records[pending[index]] = finished.get(index, {"status": "invalid"})
+            records[pending[stopped]] = {"status": "timeout"}
+            pending = pending[stopped + 1:]
+            continue
+        if reason:
+            return None, f"Re-running your functions was stopped: {reason}."
+        if state["current"] is not None and 0 <= state["current"] < len(batch) and len(finished) < len(batch):
+            # The process ended during a call (os._exit, a signal): that call failed, the others go on.
+            stopped = state["current"]
+            for index in range(stopped):
+                records[pending[index]] = finished.get(index, {"status": "invalid"})
+            records[pending[stopped]] = {"status": "raised", "error": "SystemExit",
+                                         "message": "the process ended during this call"}
+            pending = pending[stopped + 1:]
+            continue
+        if len(finished) == len(batch):
+            for index, record in finished.items():
+                records[pending[index]] = record
+            return list(records), ""
+        if RESULT_PREFIX not in stdout:
+            tail = (stderr.strip().splitlines() or ["no answer"])[-1][:200]
+            return None, f"Your functions could not be re-run for grading ({tail})."
+        for index, record in finished.items():
+            records[pending[index]] = record
+        for index in range(len(batch)):
+            if index not in finished:
+                records[pending[index]] = {"status": "invalid"}
+        return list(records), ""
+    return list(records), ""
 
 
 # ------------------------------------------------------------------ a notebook
@@ -346,6 +419,7 @@ def judge_notebook(
     verifier_timeout: float = 1800,
     skip: Sequence[str] = (),
     log=None,
+    call_seconds: float = CALL_SECONDS,
 ) -> Dict[str, Verdict]:
     """Judges every question of a notebook whose test cell ran; one runner and one verifier process at most.
 
@@ -359,6 +433,7 @@ def judge_notebook(
         verifier_timeout: Seconds the model verifier process may take.
         skip: ``grade_id``s not to judge (their test cell already failed).
         log: A logger.
+        call_seconds: Seconds one call of a student's function may take.
 
     Returns:
         ``grade_id`` → verdict, for the questions judged.
@@ -402,7 +477,7 @@ def judge_notebook(
         started = time.monotonic()
         limits = runner_limits or Limits(600, 4096)
         sources = ([key.prelude] if key.prelude else []) + runner_sources(nb, key.runner_cells)
-        records, why = run_functions(sources, calls, sandbox, limits)
+        records, why = run_functions(sources, calls, sandbox, limits, call_seconds=call_seconds)
         if log:
             log.info("Runner: %d calls in %.1f s", len(calls), time.monotonic() - started)
         for gid, (first, cases) in planned.items():

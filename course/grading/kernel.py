@@ -35,7 +35,7 @@ from jupyter_client.manager import AsyncKernelManager
 from course import regions
 
 from course.checks.handin import ARTIFACT_DIR
-from course.grading.sandbox import Limits, Sandbox, Watchdog, without_secrets
+from course.grading.sandbox import Limits, Sandbox, Watchdog, set_child_limits, without_secrets
 
 #: Names of handed-in files that are copied back out of the sandbox: models and their
 #: profile sidecars (``course.grading.context``).
@@ -165,7 +165,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             kernel_copy(self._target, workdir)
             env = kw.get("env") or dict(os.environ)
             kernel_cmd = self.sandbox.command(
-                kernel_cmd, env, workdir=workdir, binds=[os.path.join(self._private, "conn")]
+                kernel_cmd, env, workdir=workdir, binds=[os.path.join(self._private, "conn")], limits=self.limits
             )
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             kw["cwd"] = self._private
@@ -174,9 +174,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw["stdout"] = subprocess.DEVNULL
         else:
             kw["env"] = without_secrets(kw.get("env") or dict(os.environ))
+        if self.limits is not None:
+            limits = self.limits
+            kw["preexec_fn"] = lambda: set_child_limits(limits)  # RLIMIT_FSIZE, RLIMIT_NPROC, no core
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.limits is not None and self.provisioner is not None and getattr(self.provisioner, "process", None):
-            self.watchdog = Watchdog(self.provisioner.process.pid, self.limits)
+            workdir = os.path.join(self._private, "work") if self.sandboxed else None
+            self.watchdog = Watchdog(self.provisioner.process.pid, self.limits, workdir=workdir)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

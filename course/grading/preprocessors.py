@@ -9,7 +9,7 @@ that quote hidden lines.
 
 import os
 import shutil
-from typing import Optional
+from typing import Optional, Tuple
 
 import nbformat
 
@@ -17,7 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from nbgrader import utils
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Dict, Float, Unicode
+from traitlets import Bool, Dict, Float, Integer, Unicode
 
 from course import regions
 from course.grading import context, events, integrity, judge
@@ -86,12 +86,93 @@ class SafeExecute(Execute):
         help="Error text put on code cells after the one that killed the kernel.",
     ).tag(config=True)
 
+    max_output_bytes = Integer(
+        16 * 2**20,
+        help="Bytes of output (text and images) the grader keeps of one notebook's run; later output is "
+        "dropped with a note in the cell and in the report.",
+    ).tag(config=True)
+
+    max_images = Integer(
+        20, help="Image outputs the grader keeps of one notebook's run; later images are dropped with a note."
+    ).tag(config=True)
+
+    max_image_bytes = Integer(
+        8 * 2**20, help="Bytes of image outputs the grader keeps of one notebook's run."
+    ).tag(config=True)
+
+    capped_message = Unicode(
+        "[output removed by the grader: this notebook's output passed the grader's limit "
+        "({what}); the cell still ran]\n",
+        help="Stream text put in a cell whose output was dropped ({what} is filled in).",
+    ).tag(config=True)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
 
+    @staticmethod
+    def _size(content: dict) -> Tuple[int, bool]:
+        """Bytes of an output message's payload, and whether it holds an image."""
+        size = len(str(content.get("text", ""))) + len(str(content.get("evalue", "")))
+        size += sum(len(str(line)) for line in content.get("traceback", []) or [])
+        data = content.get("data") or {}
+        image = False
+        for mime, value in data.items():
+            size += len(value) if isinstance(value, str) else len(str(value))
+            image = image or str(mime).startswith("image/")
+        return size, image
+
+    def _over_cap(self, size: int, image: bool) -> Optional[str]:
+        """Why an output of ``size`` bytes is dropped, or ``None`` (and then it is counted)."""
+        if image and self._images >= self.max_images:
+            return f"{self.max_images} images"
+        if image and self._image_bytes + size > self.max_image_bytes:
+            return f"{self.max_image_bytes / 2**20:g} MiB of images"
+        if self._output_bytes + size > self.max_output_bytes:
+            return f"{self.max_output_bytes / 2**20:g} MiB of output"
+        self._output_bytes += size
+        if image:
+            self._images += 1
+            self._image_bytes += size
+        return None
+
+    def output(self, outs, msg, display_id, cell_index):
+        # Errors are never dropped: whether a cell raised decides its grade.
+        if msg.get("msg_type") in ("stream", "display_data", "execute_result"):
+            size, image = self._size(msg.get("content") or {})
+            why = self._over_cap(size, image)
+            if why is not None:
+                self._capped.add(why)
+                if cell_index not in self._capped_cells:
+                    self._capped_cells.add(cell_index)
+                    note = NotebookNode(output_type="stream", name="stdout", text=self.capped_message.format(what=why))
+                    outs.append(note)
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") == "update_display_data":  # replaces an output: counted like a new one
+            size, image = self._size(msg.get("content") or {})
+            why = self._over_cap(size, image)
+            if why is not None:
+                self._capped.add(why)
+                return None
+        return super().process_message(msg, cell, cell_index)
+
     def preprocess(self, nb, resources=None, km=None):
         self._kernel_dead = False
+        self._output_bytes = self._images = self._image_bytes = 0
+        self._capped, self._capped_cells = set(), set()
+        try:
+            return self._preprocess(nb, resources, km)
+        finally:
+            if self._capped:
+                what = ", ".join(sorted(self._capped))
+                events.record(resources, events.OUTPUT_CAPPED, note=(
+                    f"Its output passed the grader's limit ({what}); later output was dropped (each such cell "
+                    "says so in its output). Grades are not affected."))
+
+    def _preprocess(self, nb, resources=None, km=None):
         # One profile and data source for the kernel and the verifiers (cheap once resolved).
         context.export_resolved()
         self._sandbox = Sandbox(parent=self)
@@ -184,6 +265,12 @@ class VerifyArtifacts(NbGraderPreprocessor):
 
     timeout = Float(1800, help="Seconds the verification of one notebook's models may take.").tag(config=True)
 
+    call_timeout = Float(
+        judge.CALL_SECONDS,
+        help="Seconds one call of a student's function may take when the grader re-runs it; enforced from "
+        "outside the runner process (the whole runner is bounded by the assignment's Sandbox limits).",
+    ).tag(config=True)
+
     keep_artifacts = Bool(
         False,
         help="Keep hand-ins in autograded/ after judging (a BERT model is hundreds of MB).",
@@ -229,10 +316,11 @@ class VerifyArtifacts(NbGraderPreprocessor):
             self.log.warning("No answer key entry for %s of %s: scored by whether the cell raised", unjudged, notebook)
         tampered = self._tampering("the answers", baseline)
         if tampered is None:
-            runner_limits = self.sandbox.verifier_limits_tuple()
+            # The function runner runs student code: the assignment's own limits, not a verifier's.
+            runner_limits = self.sandbox.limits_for((resources.get("nbgrader") or {}).get("assignment"))
             verdicts = judge.judge_notebook(
                 nb, key, directory, (student, notebook), sandbox=self.sandbox, runner_limits=runner_limits,
-                verifier_timeout=self.timeout, skip=failed, log=self.log,
+                verifier_timeout=self.timeout, skip=failed, log=self.log, call_seconds=self.call_timeout,
             )
             tampered = self._tampering("the answers", baseline)
         if tampered is not None:

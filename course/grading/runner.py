@@ -26,6 +26,11 @@ from typing import Any, Callable, Dict, Optional
 from course import codec
 
 RESULT_PREFIX = "RUNNER-RESULT "
+#: Progress lines (``"progress": true`` in the request): ``RUNNER-CALL <i> start`` before call
+#: ``i`` and ``RUNNER-CALL <i> end <record>`` after it, so that the grader can stop a call that
+#: runs too long from outside (``course.grading.judge.run_functions``) and keep the records of
+#: the calls that finished.
+CALL_PREFIX = "RUNNER-CALL "
 #: Seconds one call may take before it counts as too slow.
 CALL_TIMEOUT = 60
 
@@ -115,7 +120,7 @@ def load_adapter(spec: Optional[str]) -> Optional[Callable]:
     return getattr(importlib.import_module(module_name), name)
 
 
-def run_request(request: dict) -> dict:
+def run_request(request: dict, progress: Optional[Callable[[str], None]] = None) -> dict:
     """Runs the cells of a request, then its calls.
 
     Args:
@@ -124,6 +129,8 @@ def run_request(request: dict) -> dict:
             "call_timeout": s}``. An adapter turns the returned value into
             data, a caller wraps the student's function (to call it with a
             stand-in object); both are ``course.grading.probes`` functions.
+
+        progress: Called with a ``CALL_PREFIX`` line before and after each call.
 
     Returns:
         ``{"cells": [error name or None per cell], "calls": [record per call]}``.
@@ -140,14 +147,22 @@ def run_request(request: dict) -> dict:
         cell_errors.append(type(error).__name__ if error is not None else None)
     timeout = float(request.get("call_timeout") or CALL_TIMEOUT)
     records = []
-    for spec in request.get("calls", []):
+    for index, spec in enumerate(request.get("calls", [])):
         adapter = load_adapter(spec.get("adapter"))
         function = shell.user_ns.get(spec["function"])
         caller = load_adapter(spec.get("caller"))
         if caller is not None and callable(function):
             function = caller(function)
+        if progress is not None:
+            progress(f"{CALL_PREFIX}{index} start")
         record = call(function, spec.get("args", ()), timeout=timeout, adapter=adapter)
         records.append(_as_data(record) if record["status"] == "ok" else record)
+        if progress is not None:
+            try:
+                line = codec.dumps(records[-1])
+            except Exception:  # an odd value spoils only its own call
+                line = codec.dumps({"status": "invalid"})
+            progress(f"{CALL_PREFIX}{index} end {line}")
     return {"cells": cell_errors, "calls": records}
 
 
@@ -157,10 +172,15 @@ def main(argv=None) -> int:
     with open(argv[0], encoding="utf-8") as fh:
         request = codec.loads(fh.read())
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+
+    def progress(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(devnull):
         os.dup2(devnull.fileno(), 1)
         os.dup2(devnull.fileno(), 2)
-        answer = run_request(request)
+        answer = run_request(request, progress if request.get("progress") else None)
     out.write(RESULT_PREFIX + codec.dumps(answer) + "\n")
     out.flush()
     os._exit(0)  # threads or atexit hooks the student's code left behind do not get to run
