@@ -32,6 +32,16 @@ else:
 c.IncludeHeaderFooter.header = os.path.join(_parts, "header.ipynb")
 c.IncludeHeaderFooter.footer = os.path.join(_parts, "footer.ipynb")
 
+# Plain `nbgrader autograde` and formgrader's Autograde button read submissions too: links,
+# FIFOs, sockets and device files in a submission are moved out, unopened, before nbgrader
+# looks at it (course/grading/nbgrader_hooks.py), as `python -m course grade` does.
+try:
+    from course.grading.nbgrader_hooks import install as _refuse_special_files
+except ImportError:  # nbgrader run from an environment without the course package
+    pass
+else:
+    _refuse_special_files()
+
 # Per-cell time limit: importing TensorFlow and training a model on CPU takes
 # minutes, far past nbgrader's default of 30 s. COURSE_CELL_TIMEOUT overrides it.
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "1200"))

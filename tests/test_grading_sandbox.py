@@ -98,3 +98,38 @@ def test_require_sandbox_refuses_to_grade_without_it(tmp_path):
     assert "Not grading" in proc.stderr and "bubblewrap" in proc.stderr
     assert not (tmp_path / "ran.txt").exists()
     assert not os.path.exists(os.path.join(root, "autograded", student))
+
+
+def test_plain_nbgrader_refuses_links_and_special_files(tmp_path):
+    """Item 3 of #19: do plain `nbgrader autograde` and `generate_feedback` refuse a key.txt link to the answer key,
+    a notebook linked to the source notebook and a FIFO, without blocking, leaking or scoring the linked notebook?"""
+    root = _course(tmp_path)
+    linked = write_submission(root, ASSIGNMENT, "linked", "perfect")
+    folder = os.path.join(root, "submitted", linked, ASSIGNMENT)
+    os.remove(os.path.join(folder, "concepts.ipynb"))
+    os.symlink(os.path.join(root, "source", ASSIGNMENT, "concepts.ipynb"), os.path.join(folder, "concepts.ipynb"))
+    os.symlink(os.path.join(root, "source", ASSIGNMENT, "concepts_key.py"), os.path.join(folder, "key.txt"))
+    os.mkfifo(os.path.join(folder, "pipe.txt"))
+    honest = write_submission(root, ASSIGNMENT, "honest", "perfect")
+    nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")
+    logs = []
+    for command in (["autograde", ASSIGNMENT, "--create", "--force"], ["generate_feedback", ASSIGNMENT, "--force"]):
+        proc = subprocess.run([nbgrader] + command, cwd=root, env=_env(), capture_output=True, text=True, timeout=600)
+        logs.append(proc.stdout + proc.stderr)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "not regular files and were neither opened nor graded" in logs[0]
+    api = pipeline.make_api(root)
+    points = pipeline.autograded_points(api, ASSIGNMENT, linked)
+    assert points is None or points[0] == 0  # nothing of the source notebook is graded as the student's
+    score, maximum = pipeline.autograded_points(api, ASSIGNMENT, honest)
+    assert score == maximum > 0
+    key_text = open(os.path.join(root, "source", ASSIGNMENT, "concepts_key.py"), encoding="utf-8").read()
+    needle = [line for line in key_text.splitlines() if len(line) > 40][0]
+    for step in ("autograded", "feedback"):
+        for dirpath, _, names in os.walk(os.path.join(root, step, linked)):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                assert not os.path.islink(path)
+                assert needle not in open(path, encoding="utf-8", errors="replace").read(), path
+    refused = os.path.join(root, "submitted", linked, f".refused-{ASSIGNMENT}")
+    assert sorted(os.listdir(refused)) == ["concepts.ipynb", "key.txt", "pipe.txt"]
