@@ -99,7 +99,7 @@ def copy_course(target: str) -> str:
 BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
 MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts"}
-FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats"}
+FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats", "holes_batch": "holes"}
 #: Seconds a group (or an ungrouped module's test) took in a CI run on 2 busy cores (``make test``'s
 #: ``--durations``, 2026-12-02). Work is handed to the workers longest first, so that no long group
 #: starts last and leaves the other worker idle (longest-processing-time-first scheduling).
@@ -109,6 +109,7 @@ MEASURED_SECONDS = {
     "mnist-cheats": 280,
     "concept-cheats": 205,
     "hostile": 160,
+    "holes": 140,
     "bert-models": 130,
     "grade-02_mnist_cnn": 110,
     "grade-00_setup": 105,
