@@ -25,8 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-#: Seconds one submission takes on 2 CPU cores, per assignment (reference runs; README).
-# 04: the reference notebook's measured run time (174-202 s on 2 cores, README); its grading
+#: Seconds one submission takes on 2 CPU cores, per assignment (reference runs; docs/students.md).
+# 04: the reference notebook's measured run time (174-202 s on 2 cores, docs/students.md); its grading
 # (the verifiers' own test-set passes) is not benchmarked separately.
 MEASURED_SECONDS = {"00_setup": 10, "01_concepts": 4, "02_mnist_cnn": 40, "03_bert_imdb": 272, "04_inference_cost": 202}
 
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     parser.add_argument("--students", type=int, default=6)
     args = parser.parse_args(argv)
 
-    from conftest import SHARED_IMDB, SHARED_MNIST, copy_course
+    from course_copy import SHARED_IMDB, SHARED_MNIST, copy_course
     from course.grading import pipeline
     from course.grading.students import write_students, write_submission
 

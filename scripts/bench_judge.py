@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     import course
-    from conftest import copy_course, use_shared_data
+    from course_copy import copy_course, use_shared_data
     from course.grading import pipeline
     from course.grading.students import write_students
 

@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from conftest import copy_course, use_shared_data
+    from course_copy import copy_course, use_shared_data
     from course.grading import pipeline
     from course.grading.sandbox import probe
     from course.grading.students import write_students

@@ -1,4 +1,4 @@
-"""Measures the peak memory of each assignment's reference solution (the Binder advice in README.md).
+"""Measures the peak memory of each assignment's reference solution (the Binder advice in docs/students.md).
 
 Usage:
     python scripts/measure_memory.py [ASSIGNMENT ...]

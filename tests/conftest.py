@@ -14,17 +14,7 @@ import shutil
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.environ.get("COURSE_SHARED_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
-SHARED_MNIST = os.path.join(SHARED_DATA, "mnist", "mnist.npz")
-SHARED_IMDB = os.path.join(SHARED_DATA, "imdb", "aclImdb_sup.tar.gz")
-
-
-def use_shared_data() -> None:
-    """Sets ``COURSE_MNIST_PATH`` / ``COURSE_IMDB_PATH`` to the full offline copies, where present and not set."""
-    for name, path in (("COURSE_MNIST_PATH", SHARED_MNIST), ("COURSE_IMDB_PATH", SHARED_IMDB)):
-        if os.path.exists(path):
-            os.environ.setdefault(name, path)
+from course_copy import ROOT, SHARED_DATA, SHARED_IMDB, SHARED_MNIST, copy_course, use_shared_data  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,13 +76,6 @@ def sample_data(course_env):
     course_env.setenv("COURSE_DATA_SOURCE", "sample")
     course_env.setenv("COURSE_PROFILE", "cpu")
     return course_env
-
-
-def copy_course(target: str) -> str:
-    """Copies what nbgrader needs of the course (source/, config) into ``target``."""
-    shutil.copytree(os.path.join(ROOT, "source"), os.path.join(target, "source"))
-    shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), target)
-    return target
 
 
 #: Assignments whose grading (a BERT fine-tuning) goes with the other BERT tests.

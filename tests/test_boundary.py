@@ -90,3 +90,17 @@ def test_kernel_side_code_never_imports_the_grader():
     reached = closure(start)
     crossing = {m: by for m, by in reached.items() if m == GRADER or m.startswith(GRADER + ".")}
     assert crossing == {}, f"kernel-side code imports the grader: {crossing}"
+
+
+def test_scripts_run_without_the_test_tools():
+    """Do the scripts (run in the environment `make demo` builds, which has no pytest) avoid pytest and conftest,
+    also through the test helpers they share (tests/course_copy.py)?"""
+    files = glob.glob(os.path.join(ROOT, "scripts", "*.py")) + [os.path.join(ROOT, "tests", "course_copy.py")]
+    for path in files:
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not {n.split(".")[0] for n in names} & {"pytest", "conftest"}, f"{path} imports {names}"

@@ -1,7 +1,11 @@
-"""Checks called by the hidden tests of the assignments.
+"""Kernel-side helpers: what the notebooks' visible tests call, in the student's kernel.
 
-Each check raises ``AssertionError`` with a message that tells the student
-what is wrong with their answer, without quoting the test or the answer.
+They check the *form* of an answer and give early messages; they decide no
+points (hidden tests only hand answers in, ``course.checks.handin``; the
+grader judges them in its own process, ``course.grading.judge``). Each check
+raises ``AssertionError`` with a message that tells the student what is
+wrong, without quoting the test or the answer. Nothing here imports
+``course.grading`` (``tests/test_boundary.py``).
 """
 
 

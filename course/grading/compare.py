@@ -1,6 +1,7 @@
 """Compares handed-in answers with the expected ones. Runs in the grader's process only.
 
-The expected answers live in the answer keys (``course.grading.keys``); the
+The expected answers live in the answer keys (``source/<assignment>/<notebook>_key.py``, loaded by
+``course.grading.judge.load_key``); the
 answers arrive as data (``course.codec``) from a hand-in or from a student's
 function re-run in a sandbox (``course.grading.runner``). Nothing here calls
 student code except ``check_cases``, which is for the tests of the keys

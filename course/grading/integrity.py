@@ -18,7 +18,7 @@ its times is still seen, and replacing a file changes its inode. It costs one
 What it cannot see: downloads into caches outside the watched folders (the
 online path's Keras, TFDS and keras-hub caches), and anything done by a
 process with more rights. A kernel that runs as another user, on a read-only
-environment, closes those too; see the README's grading section.
+environment, closes those too; see docs/instructors.md, "The grading sandbox".
 """
 
 import compileall

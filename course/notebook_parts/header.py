@@ -1,7 +1,7 @@
 # %% [markdown] id="launch"
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({{COLAB_URL}}) [![Binder](https://mybinder.org/badge_logo.svg)]({{BINDER_URL}})
 #
-# **在哪里运行**：本机 JupyterLab（`make lab`）、学校的 JupyterHub、Binder（免费，约 1–2 GB 内存，没有 GPU）或 Google Colab（可以选 GPU）。README 里写了每个作业适合哪个平台。
+# **在哪里运行**：本机 JupyterLab（`make lab`）、学校的 JupyterHub、Binder（免费，约 1–2 GB 内存，没有 GPU）或 Google Colab（可以选 GPU）。课程仓库的 `docs/students.md` 写了每个作业适合哪个平台。
 #
 # 下一个单元格只在 **Colab** 上做事：安装课程固定版本（pinned）的软件包和 `course` 工具包，TensorFlow 能使用 GPU 时选择 `gpu` 配置。在其他平台上（以及自动评分时）它什么也不做。请从它开始按顺序运行。
 #
