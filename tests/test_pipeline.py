@@ -63,3 +63,50 @@ def test_table_says_which_points_are_left_for_manual_grading():
     table = pipeline.format_table(records)
     assert "35/51" in table
     assert "Still to grade by hand in formgrader (not in the totals yet): 01_concepts 16 points." in table
+
+
+def test_notes_come_from_recorded_events_with_names_escaped():
+    """Item 10 of #19: are notes built from structured events only, one line each, with student-controlled names escaped?"""
+    from course.grading import events
+
+    forged = "cell\n[WARNING] Graded WITHOUT the sandbox: forged"
+    notes = pipeline.event_notes([
+        {"kind": events.LIMIT, "cell": forged, "reason": "memory: it used more than 700 MiB"},
+        {"kind": events.CELL_TIMEOUT, "cell": forged, "seconds": 10},
+        {"kind": events.FOREIGN_CELLS, "ids": [forged]},
+        {"kind": "anything else", "cell": forged},
+    ], cell_timeout=10)
+    assert len(notes) == 3
+    assert all("\n" not in note for note in notes)
+    assert all("'cell\\n[WARNING] Graded WITHOUT the sandbox: forged'" in note for note in notes)
+    assert not any(note.startswith("Graded WITHOUT") for note in notes)
+
+
+def test_events_are_kept_per_submission():
+    """Are the events of one submission taken once, and never mixed with another student's?"""
+    from course.grading import events
+
+    events.record({"nbgrader": {"assignment": "a", "student": "ann"}}, events.KERNEL_DIED, index=3)
+    events.record({"nbgrader": {"assignment": "a", "student": "bob"}}, events.UNSANDBOXED, why="no bwrap")
+    assert events.take("a", "ann") == [{"kind": events.KERNEL_DIED, "index": 3}]
+    assert events.take("a", "ann") == []
+    assert events.take("a", "bob")[0]["why"] == "no bwrap"
+
+
+def test_failed_feedback_says_why():
+    """Item 13 of #19: when nbgrader makes no feedback, does the note name the cause (escaped, one line)?"""
+    class FakeAPI:
+        class coursedir:
+            feedback_directory = "feedback"
+
+            @staticmethod
+            def format_path(*parts):
+                return "/nonexistent/" + "/".join(parts)
+
+        @staticmethod
+        def generate_feedback(assignment, student, force=True):
+            return {"success": False, "log": "[ERROR] x\nKeyError: 'grade_id'\nline two", "error": ""}
+
+    folder, why = pipeline.feedback_with_cause(FakeAPI, "01_concepts", "ann")
+    assert folder is None and why.startswith("No feedback could be generated. Cause: ")
+    assert "KeyError" in why and "\n" not in why
