@@ -12,9 +12,13 @@ kernel, the verifiers that judge handed-in models) starts inside a sandbox:
   talks to the grader over ZMQ ``ipc`` sockets in a folder bound into it;
 - **nothing outlives it**: its own PID namespace, killed with the submission
   (``--die-with-parent``), so a daemon started by student code dies too;
-- **limits per assignment**: wall-clock seconds for the whole notebook and
-  memory (a watchdog sums the resident memory of every process in the
-  sandbox and kills it over the limit);
+- **limits per assignment**: wall-clock seconds for the whole notebook,
+  memory, disk and processes. A watchdog sums the resident memory of every
+  process in the sandbox plus what its private ``/tmp`` and home hold (tmpfs
+  is memory; both are also bounded with ``bwrap --size``), walks the working
+  folder for the disk it uses, counts processes, and kills the sandbox over
+  any limit; every process gets ``RLIMIT_FSIZE`` (no one file larger than
+  the disk limit), ``RLIMIT_NPROC`` and no core dumps;
 - **environment reduced to an allow-list, by name** (the course's settings,
   locale, thread counts); the grader's secrets (``COURSE_GRADING_SALT``) never
   reach a process that runs student code, sandboxed or not.
@@ -240,8 +244,10 @@ class Sandbox(LoggingConfigurable):
 
     limits = DictTrait(
         {},
-        help="Per-assignment limits, {assignment_id: {'seconds': s, 'memory_mb': m}}: wall-clock seconds "
-        "for the whole notebook and resident memory of the kernel and its children.",
+        help="Per-assignment limits, {assignment_id: {'seconds': s, 'memory_mb': m, 'disk_mb': d, "
+        "'processes': p}}: wall-clock seconds for the whole notebook, memory of the kernel and its children "
+        "(with what its /tmp holds), disk written to its folder (and the largest file), processes at once. "
+        "The function runner gets the same limits.",
     ).tag(config=True)
 
     default_limits = DictTrait(
