@@ -236,12 +236,14 @@ def write_greedy_runner(root):
 
 
 #: Item 7: one file over the disk limit (refused), then the folder filled past it.
-DISK_FILL = """import time
+DISK_FILL = """import os, time
 try:
     open('one-big-file', 'wb').write(b'x' * 150 * 2**20)
     print('BIG FILE WRITTEN')
 except OSError as err:
     print('BIG FILE REFUSED', err.errno)
+os.remove('one-big-file')
+time.sleep(2)  # the message reaches the grader before the folder fills
 for i in range(30):
     with open(f'fill-{i}', 'wb') as fh:
         fh.write(b'x' * 8 * 2**20)
@@ -269,7 +271,7 @@ def write_tmpfs_fill(root):
     return student
 
 
-#: Item 9: 75 images of 2 MiB and 40 MiB of text in the kernel; 300 MiB written to every fd by the runner.
+#: Item 9: 75 images of 2 MiB and 40 MiB of text in the kernel; 100 MiB written to every fd by the runner.
 FLOOD = """import base64, os
 from IPython.display import Image, display
 blob = os.urandom(2 * 2**20)
@@ -279,12 +281,12 @@ for _ in range(40):
     print('z' * 2**20)
 """
 FLOOD_DEQUANTIZE = '''def dequantize_int8(q, scale):
-    """Right, after writing 300 MiB to every open file descriptor (only where the grader runs it)."""
+    """Right, after writing 100 MiB to every open file descriptor (only where the grader runs it)."""
     import os
     if os.getcwd() != "/submission":
         line = b"w" * 2**20 + b"\\n"
-        for fd in range(1, 12):
-            for _ in range(30):
+        for fd in range(1, 12):  # 1 and 2 go to /dev/null; the runner's own copy of stdout is among the others
+            for _ in range(100 if fd > 2 else 1):
                 try:
                     os.write(fd, line)
                 except OSError:
@@ -319,7 +321,7 @@ HOSTILE = {
 #: The batch's limits (01's reference run: 3 s, 0.1 GiB): low, so that the attacks hit them quickly.
 LIMITS_CONFIG = (
     'c.Sandbox.limits = {"01_concepts": {"seconds": 60, "memory_mb": 700, "disk_mb": 100}}\n'
-    "c.VerifyArtifacts.call_timeout = 2"
+    "c.VerifyArtifacts.call_timeout = 5"
 )
 
 

@@ -62,3 +62,19 @@ def test_own_text_is_read_without_following_links(tmp_path):
     assert own_text(str(tmp_path)) == ""
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(tmp_path / "mine.ipynb"))
     assert own_text(str(tmp_path)) == "x = 1"
+
+
+def test_no_release_notebook_rendered_as_feedback_counts_as_a_leak():
+    """Does the rendered release version of every notebook (what every student sees) hold nothing the scan flags?"""
+    import glob
+
+    from nbconvert import HTMLExporter
+
+    from course.grading.secrets import normalise_html
+
+    index = LeakIndex(*scan_secrets(ROOT))
+    notebooks = sorted(glob.glob(os.path.join(ROOT, "release", "*", "*.ipynb")))
+    assert notebooks
+    for path in notebooks:
+        html, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
+        assert index.leaks(normalise_html(html)) == [], path

@@ -31,7 +31,7 @@ import nbformat
 from course import regions
 from course.grading.safeio import read_text
 from course.grading.secrets import (
-    SHINGLE, LeakIndex, course_secret_lines, normalise_html, normalise_text, split_lines,
+    SHINGLE, LeakIndex, course_secret_lines, normalise_html, normalise_text,
 )
 
 WITHHELD = "Feedback withheld"
@@ -68,16 +68,17 @@ def scan_secrets(course_root: str) -> Tuple[Set[str], str]:
     """What the scan looks for: ``(secret lines, public text)`` of the course's source notebooks.
 
     Secret lines are the hidden-test and mark-scheme lines and the solution
-    lines longer than a shingle; the public text is every line outside the
+    lines longer than two shingles (shorter ones are answer values); the public text is every line outside the
     regions (students see it in their release notebooks).
     """
     paths = source_notebooks(course_root)
     secrets = course_secret_lines(paths, kinds=[regions.HIDDEN_TESTS, regions.MARK_SCHEME])
-    secrets |= {line for line in course_secret_lines(paths) if len(normalise_text(line)) > SHINGLE}
-    public = set()
+    secrets |= {line for line in course_secret_lines(paths) if len(normalise_text(line)) > 2 * SHINGLE}
+    public = []  # in notebook order, so that a quote spanning lines is found in it as in a page
     for path in paths:
-        public |= split_lines(nbformat.read(path, as_version=4))[1]
-    return secrets, "\n".join(sorted(public))
+        for cell in nbformat.read(path, as_version=4).cells:
+            public.append("\n".join(regions.split(cell)[1]))
+    return secrets, "\n".join(public)
 
 
 def find_leaks(text: str, secrets, own: Union[str, Iterable[str]] = "", public: str = "") -> List[str]:

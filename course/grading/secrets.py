@@ -21,6 +21,9 @@ SHINGLE = 24
 #: Distance between the shingles taken from one secret line (a quote of ``SHINGLE + STRIDE - 1``
 #: characters always holds one of them).
 STRIDE = 6
+#: Markdown markup that a rendered page does not show (code spans, emphasis, headings, tables,
+#: quotes, escapes, math delimiters): left out on both sides of a comparison.
+MARKUP = re.compile(r"[`*#|>\\$]")
 #: Characters that render as nothing (zero-width spaces and joiners, soft hyphen, BOM, ...).
 INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
@@ -98,10 +101,13 @@ def normalise_text(text: str) -> str:
     """Text reduced to what survives re-formatting: NFKC, case-folded, without invisible characters or whitespace.
 
     Full-width letters, ligatures, zero-width characters, changed indentation,
-    joined or split lines and upper-casing all give the same string.
+    joined or split lines and upper-casing all give the same string; so do
+    Markdown source and its rendering (the characters of ``MARKUP`` are left
+    out), so that text public in a notebook's Markdown is recognised in its
+    rendered feedback.
     """
     text = unicodedata.normalize("NFKC", str(text))
-    text = INVISIBLE.sub("", text).casefold()
+    text = MARKUP.sub("", INVISIBLE.sub("", text)).casefold()
     return "".join(text.split())
 
 
