@@ -488,6 +488,7 @@ def test_item8_a_call_that_ignores_the_alarm_is_stopped_from_outside(holes_batch
     """Item 8: does a function that switches the runner's alarm off lose only its own point, stopped from outside?"""
     assert _points(holes_batch, "stubborn") == PERFECT - 1
     assert "dequantize_int8 took too long" in _printed(holes_batch, "stubborn")
+    assert "ran past the per-call limit of 5 s" in _report(holes_batch)[holes_batch["ids"]["stubborn"]]["notes"]
     assert float(_report(holes_batch)[holes_batch["ids"]["stubborn"]]["seconds"]) < 60
 
 
@@ -495,6 +496,7 @@ def test_item8_the_runner_gets_the_assignments_limits(holes_batch):
     """Item 8: is the function runner stopped at the assignment's memory limit (700 MiB here), not a verifier's 8 GiB?"""
     printed = _printed(holes_batch, "greedy_runner")
     assert "Re-running your functions was stopped: memory: it used more than 700 MiB" in printed
+    assert "re-run of its functions was stopped" in _report(holes_batch)[holes_batch["ids"]["greedy_runner"]]["notes"]
     assert _points(holes_batch, "greedy_runner") < PERFECT
 
 

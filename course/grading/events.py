@@ -24,6 +24,8 @@ FOREIGN_CELLS = "foreign_cells"
 CHANGED_BEFORE = "changed_before"
 CHANGED_DURING = "changed_during"
 OUTPUT_CAPPED = "output_capped"
+RUNNER_STOPPED = "runner_stopped"
+CALLS_TOO_SLOW = "calls_too_slow"
 
 
 def _key(resources) -> Tuple[str, str]:

@@ -420,6 +420,7 @@ def judge_notebook(
     skip: Sequence[str] = (),
     log=None,
     call_seconds: float = CALL_SECONDS,
+    on_runner: Optional[Callable] = None,
 ) -> Dict[str, Verdict]:
     """Judges every question of a notebook whose test cell ran; one runner and one verifier process at most.
 
@@ -434,6 +435,9 @@ def judge_notebook(
         skip: ``grade_id``s not to judge (their test cell already failed).
         log: A logger.
         call_seconds: Seconds one call of a student's function may take.
+        on_runner: Called as ``on_runner(kind, **data)`` when the runner was
+            stopped (``'runner_stopped'``, ``why``) or calls ran past their
+            limit (``'calls_too_slow'``, ``calls``, ``seconds``): for notes.
 
     Returns:
         ``grade_id`` → verdict, for the questions judged.
@@ -480,6 +484,12 @@ def judge_notebook(
         records, why = run_functions(sources, calls, sandbox, limits, call_seconds=call_seconds)
         if log:
             log.info("Runner: %d calls in %.1f s", len(calls), time.monotonic() - started)
+        if on_runner is not None:
+            slow = sum(1 for r in records or [] if r.get("status") == "timeout")
+            if records is None:
+                on_runner("runner_stopped", why=why)
+            elif slow:
+                on_runner("calls_too_slow", calls=slow, seconds=call_seconds)
         for gid, (first, cases) in planned.items():
             question = todo[gid]
             if gid in chained:

@@ -230,6 +230,12 @@ def event_notes(recorded: List[dict], cell_timeout=None) -> List[str]:
         elif kind == events.CHANGED_BEFORE:
             note = ("Files the grader relies on had been changed before this submission was graded; its model "
                     "questions score zero. Restore them and grade it again.")
+        elif kind == events.RUNNER_STOPPED:
+            note = (f"The grader's re-run of its functions was stopped ({str(event.get('why', ''))[:300]}); "
+                    "every question that re-runs a function scores zero.")
+        elif kind == events.CALLS_TOO_SLOW:
+            note = (f"{event['calls']} call(s) of its functions ran past the per-call limit of {event['seconds']:g} s "
+                    "and were stopped by the grader; those cases count as wrong.")
         elif kind == events.OUTPUT_CAPPED:
             note = str(event.get("note", ""))
         else:

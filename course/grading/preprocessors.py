@@ -321,6 +321,7 @@ class VerifyArtifacts(NbGraderPreprocessor):
             verdicts = judge.judge_notebook(
                 nb, key, directory, (student, notebook), sandbox=self.sandbox, runner_limits=runner_limits,
                 verifier_timeout=self.timeout, skip=failed, log=self.log, call_seconds=self.call_timeout,
+                on_runner=lambda kind, **data: events.record(resources, kind, **data),
             )
             tampered = self._tampering("the answers", baseline)
         if tampered is not None:
