@@ -78,3 +78,13 @@ def test_no_release_notebook_rendered_as_feedback_counts_as_a_leak():
     for path in notebooks:
         html, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
         assert index.leaks(normalise_html(html)) == [], path
+
+
+def test_grade_cell_labels_of_feedback_are_no_leak():
+    """Is the "Grade cell: <grade_id>" label that every feedback page prints public, although a hidden test's
+    hand_in line carries the same long grade_id (04's test_decode_tokens_per_second withheld honest feedback)?"""
+    index = LeakIndex(*scan_secrets(ROOT))
+    labels = "\n".join(f"Grade cell: {gid}" for gid in ("test_decode_tokens_per_second", "test_kv_cache_bytes_per_token",
+                                                          "test_max_concurrent_users", "test_decode_tokens_per_second_kv"))
+    assert index.leaks(labels) == []
+    assert index.leaks('hand_in(decode_tokens_per_second, "test_decode_tokens_per_second")') != []

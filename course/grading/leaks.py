@@ -69,7 +69,8 @@ def scan_secrets(course_root: str) -> Tuple[Set[str], str]:
 
     Secret lines are the hidden-test and mark-scheme lines and the solution
     lines longer than two shingles (shorter ones are answer values); the public text is every line outside the
-    regions (students see it in their release notebooks).
+    regions (students see it in their release notebooks) and every cell's ``grade_id``, which feedback pages
+    print as a label (a hidden test's ``hand_in(f, "test_a_long_grade_id")`` shares its long id with the label).
     """
     paths = source_notebooks(course_root)
     secrets = course_secret_lines(paths, kinds=[regions.HIDDEN_TESTS, regions.MARK_SCHEME])
@@ -78,6 +79,9 @@ def scan_secrets(course_root: str) -> Tuple[Set[str], str]:
     for path in paths:
         for cell in nbformat.read(path, as_version=4).cells:
             public.append("\n".join(regions.split(cell)[1]))
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id:  # feedback pages label every graded cell with it ("Grade cell: <grade_id>")
+                public.append(f"Grade cell: {grade_id}")
     return secrets, "\n".join(public)
 
 
