@@ -10,8 +10,6 @@ missing (``.ci/run`` installs Chromium).
 """
 
 import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,48 +18,17 @@ import urllib.request
 import nbformat
 import pytest
 
+from browser_tools import CHROMIUM, CHROMIUM_FLAGS, free_port, stop_server, wait_for_server
 from conftest import ROOT
 from course.grading.students import solved_source
 from course.links import colab_url
 from course.studentlab import LabPaths, lab_command, prepare
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ASSIGNMENT, NOTEBOOK = "00_setup", "check_environment.ipynb"
 SCREENSHOTS = os.path.join(ROOT, "build", "browser")
 TOKEN = "course-browser-test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, proc: subprocess.Popen, log_path: str, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            with open(log_path, encoding="utf-8", errors="replace") as fh:
-                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{fh.read()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"JupyterLab did not answer at {url} within {seconds:.0f} s")
 
 
 @pytest.fixture
@@ -72,7 +39,7 @@ def student_lab(tmp_path):
     pytest.importorskip("playwright.sync_api")
     paths = LabPaths.under(str(tmp_path / "lab"))
     prepare(paths)
-    port = _free_port()
+    port = free_port()
     extra = [f"--port={port}", "--ip=127.0.0.1", "--no-browser", f"--IdentityProvider.token={TOKEN}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         extra.append("--allow-root")  # CI runs as root
@@ -83,16 +50,10 @@ def student_lab(tmp_path):
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_server(f"{base}/api/status?token={TOKEN}", proc, log_path)
+        wait_for_server(f"{base}/api/status?token={TOKEN}", proc, log_path)
         yield base, paths
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_server(proc)
 
 
 def _status(url: str) -> int:

@@ -5,6 +5,7 @@ import base64
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from browser_tools import active_tags
 from course.grading.sanitize import SanitizeStored, clean_html, looks_active, safe_markdown, safe_output_data
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -16,25 +17,6 @@ HONEST_MARKDOWN = (
     "答案：**量化** 把 fp32 变成 int8，见 [论文](https://arxiv.org/abs/1712.05877)。\n\n"
     "- 数据: 10 条\n- $s = \\max|x| / 127$\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> 引用\n\n比较 a < b 和 b > c"
 )
-
-
-def active_tags(page: str) -> list:
-    """Tags of an HTML fragment that are scripts or carry an event handler or a script URL."""
-    from html.parser import HTMLParser
-
-    found = []
-
-    class Finder(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            for name, value in attrs:
-                squeezed = "".join((value or "").split()).lower()
-                if name.startswith("on") or squeezed.startswith(("javascript:", "vbscript:")):
-                    found.append((tag, name))
-            if tag in ("script", "iframe", "svg", "object", "embed"):
-                found.append((tag, ""))
-
-    Finder().feed(page)
-    return found
 
 
 def test_honest_markdown_is_left_exactly_as_written():

@@ -18,26 +18,19 @@ import csv
 import glob
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import nbformat
 import pytest
 
+from browser_tools import CHROMIUM, CHROMIUM_FLAGS, active_tags, free_port, stop_server, wait_for_server
 from conftest import copy_course, tools_env
 from course.grading import pipeline
 from course.grading.sandbox import probe
 from course.grading.students import write_submission
 
 ASSIGNMENT, NOTEBOOK = "01_concepts", "concepts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "course-xss-test"
 SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "browser")
 
@@ -85,12 +78,6 @@ def _write_hostile(root: str) -> str:
     return student
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A course where the hostile and an honest 01 submission were graded by `python -m course grade`."""
@@ -108,7 +95,7 @@ def graded(tmp_path_factory):
 def formgrader(graded, tmp_path_factory):
     """formgrader, as an instructor starts it in the course directory; yields its base URL."""
     root = graded[0]
-    port = _free_port()
+    port = free_port()
     log_path = str(tmp_path_factory.mktemp("formgrader") / "server.log")
     command = [sys.executable, "-m", "jupyter", "server", f"--port={port}", "--ip=127.0.0.1", "--no-browser",
                f"--IdentityProvider.token={TOKEN}", "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}"]
@@ -118,27 +105,10 @@ def formgrader(graded, tmp_path_factory):
         proc = subprocess.Popen(command, cwd=root, env=tools_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/formgrader?token={TOKEN}", timeout=5) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                with open(log_path, encoding="utf-8", errors="replace") as fh:
-                    pytest.fail(f"formgrader did not start:\n{fh.read()[-3000:]}")
-            time.sleep(0.5)
+        wait_for_server(f"{base}/formgrader?token={TOKEN}", proc, log_path, seconds=120, what="formgrader")
         yield base
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_server(proc)
 
 
 #: Elements of the rendered cells that carry an event handler or a script URL.
@@ -164,23 +134,6 @@ def _visit(browser, url: str, cells_selector: str, screenshot: str):
     return dialogs, beacons, active
 
 
-def _active_markup(page: str) -> list:
-    """Tags of an HTML fragment with an event handler, a script element or a script URL."""
-    from html.parser import HTMLParser
-
-    found = []
-
-    class Finder(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            for name, value in attrs:
-                squeezed = "".join((value or "").split()).lower()
-                if name.startswith("on") or squeezed.startswith(("javascript:", "vbscript:")) or tag == "script":
-                    found.append(f"<{tag} {name}={value!r}>")
-
-    Finder().feed(page)
-    return found
-
-
 def _submission_id(root: str, student: str) -> str:
     api = pipeline.make_api(root)
     with api.gradebook as gb:
@@ -204,7 +157,7 @@ def test_the_hostile_submission_keeps_the_points_of_its_answers(graded):
             assert not {"application/javascript", "image/svg+xml", "text/latex"} & set(data)
             markup.append("".join(data.get("text/html", "")))
             assert set(output.get("metadata", {})) <= {"width", "height", "image/png", "image/jpeg"}
-    assert [found for page in markup for found in _active_markup(page)] == []
+    assert [found for page in markup for found in active_tags(page)] == []
 
 
 def test_formgrader_runs_no_script_from_a_submission(graded, formgrader):
