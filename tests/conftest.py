@@ -217,6 +217,7 @@ EXTRA_SUBMISSIONS = {
     "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")],
     "03_bert_imdb": [("test_cheats", "write_bert_cheater", "demo-cheater")],
     "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
+    "05_tiny_gpt": [("test_tiny_gpt_cheats", "write_tiny_gpt_cheater", "demo-cheat")],
 }
 
 
