@@ -109,14 +109,17 @@ class Profile:
     gpt_max_bits_per_byte: float
 
 
-# MEASURED (scripts/measure_tiny_gpt.py, 2026-12-03, 2 CPU cores, COURSE_PROFILE=cpu,
-# offline aclImdb copy): assignment 05's reference notebook, 1,600 steps of 32
-# windows of 64 bytes from 2,850 training reviews; bits per byte measured by the
-# grader's verifier on the first 100 IMDB test reviews (138,624 held-out bytes):
-# 2.5508 / 2.5574 / 2.5444 / 2.5432 (seeds 1/2/3/42), training 45-87 s, whole
-# notebook 66-112 s. The embedded sample (make demo, 1,750 training reviews):
-# SAMPLE05. An untrained model scores about 8.0. The bound is the
-# worst seed plus a margin of 0.14 bits (5 %).
+# MEASURED (scripts/measure_tiny_gpt.py, 2026-12-03, 2 CPU cores, COURSE_PROFILE=cpu):
+# assignment 05's reference notebook, 1,600 steps of 32 windows of 64 bytes;
+# bits per byte measured by the grader's verifier on the first 100 IMDB test
+# reviews, which no notebook trains or validates on:
+#   offline aclImdb copy (2,850 training reviews, 138,624 held-out bytes):
+#     2.5508 / 2.5574 / 2.5444 / 2.5432 (seeds 1/2/3/42), training 45-87 s,
+#     whole notebook 66-112 s (other jobs shared the cores);
+#   embedded sample (make demo: 1,663 training reviews, 122,816 bytes):
+#     2.5175 / 2.5092 (seeds 42/1), training 32-33 s.
+# An untrained model scores about 8.0 (uniform over 256 bytes). The bound is
+# the worst seed (2.5574) plus a margin of 0.14 bits (5 %).
 GPT_MAX_BPB_CPU = 2.70
 
 CPU = Profile(

@@ -22,14 +22,19 @@
 #
 # **答案的形式**：数字可以是 `int`、`float` 或 NumPy 标量，数组可以是 NumPy 数组、list 或 tuple；一格里有几个数时每个数单独给分。
 #
-# **运行时间**：CPU 配置下整个 notebook 在 2 核 CPU、离线数据上约 4 分钟（见文末的测量），其中训练 GPT 约一分钟；`gpu` 配置训练更久，尚未在 GPU 上验证（UNVERIFIED）。
+# **运行时间**：CPU 配置下整个 notebook 在 2 核 CPU、离线数据上约 1–2 分钟，kernel 峰值内存约 1 GB（见文末的测量），其中训练 GPT 约一分钟；`gpu` 配置训练更久，尚未在 GPU 上验证（UNVERIFIED）。
 #
 # **操作方法**：从上到下依次运行所有单元格，在 `# YOUR CODE HERE` 处写代码，然后用 *Validate* 检查。
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
+import os
 import time
 
+# One BLAS thread for NumPy: this notebook's matrices are tiny, and on a shared 2-core machine a multi-threaded
+# OpenBLAS made one forward pass of the tiny GPT over 64 tokens 22 ms instead of 1.3 ms (measured), which would
+# distort the KV-cache timings of part 4. Effective only before NumPy is first imported (a fresh kernel).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from course.checks import call
@@ -470,6 +475,7 @@ x_val, y_val = tinygpt.evaluation_windows(val_stream, GPT_CONTEXT, 200)
 print(f"profile {profile.name}: {len(train_stream):,} training bytes, {y_val.size:,} validation bytes; "
       f"{len(x_train):,} windows of {GPT_CONTEXT}")
 print("a window as text:", repr(tinygpt.decode_bytes(x_train[0])))
+keras.utils.set_random_seed(SEED)  # the GPT's initial weights
 
 # %% nbgrader={"grade": false, "grade_id": "build_gpt", "locked": false, "schema_version": 3, "solution": true}
 def build_tiny_gpt(context=64, d_model=64, n_heads=4, n_layers=2, ff_dim=256):
@@ -486,7 +492,6 @@ def build_tiny_gpt(context=64, d_model=64, n_heads=4, n_layers=2, ff_dim=256):
 
 gpt = None
 ### BEGIN SOLUTION
-keras.utils.set_random_seed(SEED)
 gpt = build_tiny_gpt(context=GPT_CONTEXT)
 gpt.compile(
     optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, profile.gpt_train_steps, alpha=0.1)),
@@ -934,6 +939,28 @@ except NotImplementedError:
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false}
 # ## 测量结果与面试要点
 #
-# MEASUREMENTS_PLACEHOLDER
+# **参考答案的测量**（2 核 CPU、离线 aclImdb 副本、`cpu` 配置、`SEED = 42`，2026-12-03）：
+#
+# | 量 | 参考答案 |
+# | --- | --- |
+# | BPE（200 条评论、150 次合并，训练 4.9–7.5 秒） | 英文 2.71 token / 词；中文 1.00 token / 字（英文语料学不到任何中文合并） |
+# | MiniLM WordPiece（30,522 个词条） | 中文 1.00 token / 字，其中 72% 是 `[UNK]`；同样内容中文是英文的 1.84 倍 token（118 对 64） |
+# | 一百万个请求，每百万 token 2 美元 | 英文 128 美元，中文 236 美元 |
+# | 注意力 vs `keras.layers.MultiHeadAttention` | 最大差 3.7e-7；分块注意力 vs 朴素版本 2.2e-16 |
+# | 注意力分数矩阵（32 头、fp16、batch 1、每层） | 2k：0.25 GiB，32k：64 GiB，128k：1,024 GiB |
+# | 小 GPT（137,088 参数，2 块，d 64，上下文 64，1,600 步） | 训练 45–87 秒；评分程序测的 bits per byte：2.5432 / 2.5508 / 2.5574 / 2.5444（种子 42/1/2/3，测试集前 100 条评论 138,624 字节），课程自带样本上 2.5175 / 2.5092；阈值 2.70；自己的验证集 2.52（困惑度 5.74 / 字节） |
+# | NumPy GPT vs Keras 模型 | 最大差 1.1e-5（float32）；cache 的 16 步 vs 完整重算 1.3e-14 |
+# | 生成 T 个 token 的乘加（提示 16 个 token） | T = 16：3,818 万 vs 317 万（12 倍）；T = 48：1.97 亿 vs 671 万（29 倍）；T = 64：37 倍 |
+# | 计时（同上，这台机器，不计分） | T = 16：0.020 s vs 0.007 s（3.0 倍）；T = 48：0.055 s vs 0.007 s（7.8 倍）：模型太小，Python 的开销占了大头，加速比低于乘加之比 |
+# | KV cache（每个序列） | 小 GPT 64 个 token、fp32：64 KiB；Llama 2 7B 4,096 个 token、fp16：2 GiB；Llama 3 8B（GQA）：0.5 GiB |
+# | greedy vs 采样 | greedy 陷入 "see to see to see to…"（60% 的 8 字节片段重复）；T = 0.8、top-k 10、top-p 0.9 没有重复；T = 2.0 是乱码 |
+#
+# 整个参考 notebook 在 2 核 CPU 上运行 55–58 秒（`scripts/measure_memory.py`，两次；机器上有别的任务时 66–112 秒），kernel 峰值内存约 1.0 GiB（1,024–1,041 MiB，几乎都来自 TensorFlow 和 WordPiece 分词器）。多线程的 OpenBLAS 在这台共享的 2 核机器上让 64 个 token 的一次前向从 1.3 ms 变成 22 ms，所以 notebook 开头把 NumPy 限制为一个 BLAS 线程。
+#
+# - **token 是计费单位，但不是同一个单位**：分词器和语言决定一段内容有多少 token；`[UNK]` 不只是价格问题，模型根本看不到这些字。
+# - **注意力** = softmax(QKᵀ/√d)V；先减最大值再 exp；因果掩码让位置 i 只看 j ≤ i。分数矩阵随上下文平方增长，FlashAttention 用 online softmax 分块计算，结果完全相同，但从不存下 n×n 矩阵。
+# - **GPT** = 嵌入 + 位置嵌入 + 因果自注意力块 + 输出层；"因果"可以检验：改后面的 token，前面的 logits 不变。
+# - **KV cache** 用显存换计算：decode 每步只算一个新 token，但要读全部权重和整段 cache，所以 decode 受带宽限制；cache 大小 = 2 × 层 × KV 头 × head_dim × token × 字节，GQA 把它缩小为 KV 头数之比。
+# - **解码策略** 只改变从分布里怎么挑 token：greedy 容易重复，temperature / top-k / top-p 在多样性和质量之间取舍；投机解码不改变分布，每步期望 $(1-\alpha^{\gamma+1})/(1-\alpha)$ 个 token。
 #
 # 保存 notebook，然后按老师的要求提交。
