@@ -75,6 +75,22 @@ def test_reference_functions_earn_every_point(key, solution, grade_id):
         assert verdict.passed and verdict.score == 1.0, verdict.message
 
 
+def test_key_constants_are_the_notebooks(key):
+    """Are the texts, review counts and price the key recomputes with those of the notebook's cells?"""
+    import nbformat
+
+    nb = nbformat.read(os.path.join(FOLDER, "tiny_gpt.ipynb"), as_version=4)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    namespace = {}
+    exec(compile(cells["bpe_data"].split("started = ")[0].replace("from course.data import load_imdb_arrays", "")
+                 .replace("(imdb_train_texts, _), = load_imdb_arrays((\"train\",))", "imdb_train_texts = []"), "bpe_data", "exec"), namespace)
+    assert (namespace["ZH_TEXT"], namespace["EN_TEXT"]) == (key.ZH_TEXT, key.EN_TEXT)
+    assert (namespace["BPE_REVIEWS"], namespace["BPE_EVAL_REVIEWS"], namespace["N_MERGES"]) == (
+        key.BPE_REVIEWS, key.BPE_EVAL_REVIEWS, key.N_MERGES)
+    assert f"PRICE_PER_MILLION_TOKENS = {key.PRICE_PER_MILLION_TOKENS}" in cells["token_cost"]
+    assert f"PROMPT_TOKENS = {key.PROMPT_TOKENS}" in cells["test_gpt_prefill"]
+
+
 def test_every_autograded_cell_has_a_question(key):
     """Is every graded test cell of the notebook judged by the key, and nothing else?"""
     import nbformat
@@ -172,9 +188,14 @@ def test_tiled_attention_that_ignores_causal_fails(key, solution):
 
 # ------------------------------------------------------------- the value cells
 
-def _value(key, grade_id, values):
+def _value(key, grade_id, values, results=None):
+    """Judges a value hand-in as the grader does; ``results``: the student's own function calls (follow-through)."""
+    from course.grading.judge import FollowThrough
+
     question = key.QUESTIONS[grade_id]
     assert isinstance(question, ValueQuestion)
+    if question.follows or question.calls:
+        return run_judge(question.judge, values, FollowThrough({}, results or {}))
     return run_judge(question.judge, values)
 
 
@@ -186,6 +207,9 @@ def test_kv_numbers_earn_a_share_each(key):
     assert _value(key, "test_kv_numbers", {k: float(v) for k, v in right.items()}).score == 1.0
     partial = dict(right, kv_llama3_bytes=right["kv_llama2_bytes"])
     assert _value(key, "test_kv_numbers", partial).score == pytest.approx(2 / 3, abs=1e-3)
+    bigger = dict(right, kv_tiny_bytes=2 * 3 * 8 * 16 * 64 * 4, tiny_config=[3, 8, 16, 64])
+    assert _value(key, "test_kv_numbers", bigger).score == 1.0  # the student's own GPT, larger than the reference's
+    assert _value(key, "test_kv_numbers", dict(right, tiny_config="nonsense")).score == 1.0
 
 
 def _timing(key, speedup=None):
@@ -200,6 +224,19 @@ def _timing(key, speedup=None):
 def test_timing_table_consistent_passes_and_faked_fails(key):
     """Does a consistent timing table pass, and one whose speed-up does not follow from its times fail?"""
     assert _value(key, "test_timing_table", _timing(key)).passed
+    own = _timing(key)
+    for row in own["timing_table"]:
+        row["macs_full"] = key.generation_macs(3, 96, 16, row["new_tokens"], False)
+        row["macs_cached"] = key.generation_macs(3, 96, 16, row["new_tokens"], True)
+    assert not _value(key, "test_timing_table", own).passed
+    assert _value(key, "test_timing_table", dict(own, tiny_config=[3, 96, 16])).passed
+    # follow-through: macs from the student's own (wrong) generation_macs lose only test_generation_macs
+    theirs = _timing(key)
+    wrong = {f"macs_{t}_{c}": 7 * t + int(c) for t in (16, 48) for c in (False, True)}
+    for row in theirs["timing_table"]:
+        row["macs_full"], row["macs_cached"] = wrong[f"macs_{row['new_tokens']}_False"], wrong[f"macs_{row['new_tokens']}_True"]
+    assert not _value(key, "test_timing_table", theirs).passed
+    assert _value(key, "test_timing_table", theirs, results=wrong).passed
     faked = _value(key, "test_timing_table", _timing(key, speedup=50.0))
     assert not faked.passed and "does not follow from its two times" in faked.message
     wrong_macs = _timing(key)

@@ -702,7 +702,7 @@ hand_in(generation_macs, "test_generation_macs")
 #
 # KV cache 的字节数 $= 2 \times \text{层数} \times \text{KV 头数} \times \text{head\_dim} \times \text{token 数} \times \text{每个值的字节数}$。算出三个数（各 1/3 分）：`kv_tiny_bytes`：你的小 GPT（`gpt_w` 里的层数和头数）在 `GPT_CONTEXT` 个 token、float32（4 字节）时；`kv_llama2_bytes`：Llama 2 7B（32 层、32 个 KV 头、head_dim 128）在 4,096 个 token、fp16 时；`kv_llama3_bytes`：Llama 3 8B（32 层、**8** 个 KV 头，分组查询注意力 GQA）同样条件时。
 #
-# 然后在这台机器上计时：用你的 `gpt_w`，从 `PROMPT_TOKENS` 个 token 的提示出发，greedy 地生成 `T` 个 token（`T` 取 16 和 48），一次每步调用 `gpt_forward` 重算全部，一次用 `gpt_prefill` + `gpt_decode_step`。把结果放进 list `timing_table`，每个 `T` 一行：`{"new_tokens", "full_s", "cached_s", "speedup", "macs_full", "macs_cached"}`（`speedup = full_s / cached_s`，乘加次数用 `generation_macs`，`GPT_LAYERS`、`GPT_D_MODEL` 是下面单元格里的常数）。时间因机器而异，不和参考答案比较；评分程序检查这张表自洽。
+# 然后在这台机器上计时：用你的 `gpt_w`，从 `PROMPT_TOKENS` 个 token 的提示出发，greedy 地生成 `T` 个 token（`T` 取 16 和 48），一次每步调用 `gpt_forward` 重算全部，一次用 `gpt_prefill` + `gpt_decode_step`。把结果放进 list `timing_table`，每个 `T` 一行：`{"new_tokens", "full_s", "cached_s", "speedup", "macs_full", "macs_cached"}`（`speedup = full_s / cached_s`，乘加次数用 `generation_macs`，`GPT_LAYERS`、`GPT_D_MODEL` 是下面单元格里的常数）。时间因机器而异，不和参考答案比较；评分程序检查这张表自洽（乘加次数按你自己的 `generation_macs` 核对，公式错了只在上一格扣分）。
 
 # %% nbgrader={"grade": false, "grade_id": "kv_numbers", "locked": false, "schema_version": 3, "solution": true}
 GPT_LAYERS, GPT_D_MODEL = len(gpt_w["blocks"]), gpt_w["token_embedding"].shape[1]
@@ -723,7 +723,8 @@ for name in ("kv_tiny_bytes", "kv_llama2_bytes", "kv_llama3_bytes"):
 print(f"tiny GPT: {kv_tiny_bytes / 1024:,.0f} KiB; Llama 2 7B: {kv_llama2_bytes / 2**30:.2f} GiB; Llama 3 8B: {kv_llama3_bytes / 2**30:.2f} GiB per sequence")
 ### BEGIN HIDDEN TESTS
 from course.checks.handin import hand_in
-hand_in({"kv_tiny_bytes": kv_tiny_bytes, "kv_llama2_bytes": kv_llama2_bytes, "kv_llama3_bytes": kv_llama3_bytes}, "test_kv_numbers")
+hand_in({"kv_tiny_bytes": kv_tiny_bytes, "kv_llama2_bytes": kv_llama2_bytes, "kv_llama3_bytes": kv_llama3_bytes,
+         "tiny_config": [len(gpt_w["blocks"]), *gpt_w["blocks"][0]["wk"].shape[1:], GPT_CONTEXT]}, "test_kv_numbers")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "timing", "locked": false, "schema_version": 3, "solution": true}
@@ -763,7 +764,7 @@ for row in timing_table:
         expect_number(row.get(key), f"timing_table row {key}", low=0)
 ### BEGIN HIDDEN TESTS
 from course.checks.handin import hand_in
-hand_in({"timing_table": timing_table}, "test_timing_table")
+hand_in({"timing_table": timing_table, "tiny_config": [GPT_LAYERS, GPT_D_MODEL, PROMPT_TOKENS]}, "test_timing_table")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "serving_task", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": true}
