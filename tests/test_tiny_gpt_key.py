@@ -60,7 +60,7 @@ def _judge_function(key, grade_id, function, student="student"):
 
 
 FUNCTIONS = [gid for gid in (
-    "test_train_bpe", "test_encode", "test_causal_mask", "test_scaled_dot_product_attention", "test_split_heads",
+    "test_train_bpe", "test_encode", "test_causal_mask", "test_attention", "test_split_heads",
     "test_merge_heads", "test_attention_matrix_bytes", "test_tiled_attention", "test_gpt_forward", "test_gpt_prefill",
     "test_gpt_decode_step", "test_generation_macs", "test_greedy_token", "test_temperature_probs", "test_top_k_probs",
     "test_top_p_probs", "test_speculative_expected_tokens")]
@@ -177,7 +177,7 @@ def test_overflowing_softmax_fails(key):
         return s / s.sum(-1, keepdims=True) @ v
 
     with np.errstate(all="ignore"):
-        assert not _judge_function(key, "test_scaled_dot_product_attention", naive).passed
+        assert not _judge_function(key, "test_attention", naive).passed
 
 
 def test_tiled_attention_that_ignores_causal_fails(key, solution):
@@ -278,3 +278,21 @@ def test_token_numbers_of_the_reference_earn_every_point(key, solution, course_e
     cost = {"usd_per_million_requests_en": en * 2.0, "usd_per_million_requests_zh": np.float64(zh * 2.0)}
     assert _value(key, "test_token_cost", cost).score == 1.0
     assert _value(key, "test_token_cost", dict(cost, usd_per_million_requests_zh=zh)).score == pytest.approx(0.5, abs=1e-3)
+
+
+def test_no_grade_id_quotes_a_hidden_line():
+    """Does no grade id (which feedback shows) contain a piece of a hidden-test line that the leak scan looks for?
+
+    A long grade id such as ``test_scaled_dot_product_attention`` held such a piece of its own hand-in line,
+    and the untouched student's feedback was withheld for it."""
+    import nbformat
+
+    from course.grading import leaks
+    from course.grading.secrets import LeakIndex, normalise_text
+
+    secrets, public = leaks.scan_secrets(ROOT)
+    index = LeakIndex(secrets, public)
+    nb = nbformat.read(os.path.join(FOLDER, "tiny_gpt.ipynb"), as_version=4)
+    grade_ids = [normalise_text(c.metadata["nbgrader"]["grade_id"]) for c in nb.cells if "nbgrader" in c.metadata]
+    quoted = [piece for piece in index.pieces for gid in grade_ids if piece in gid]
+    assert quoted == []

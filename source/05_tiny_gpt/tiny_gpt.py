@@ -332,7 +332,7 @@ from course.checks.handin import hand_in
 hand_in(causal_mask, "test_causal_mask")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_product_attention", "locked": true, "points": 1.5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_attention", "locked": true, "points": 1.5, "schema_version": 3, "solution": false}
 """Does attention return one row of d_v values per query, and finite values for large logits?"""
 rng = np.random.default_rng(0)
 out = call(scaled_dot_product_attention, rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2)),
@@ -343,7 +343,7 @@ big = call(scaled_dot_product_attention, 1e3 * rng.normal(size=(3, 4)), 1e3 * rn
 assert np.all(np.isfinite(big)), "with large logits the output has NaN or inf: subtract each row's maximum before exp"
 ### BEGIN HIDDEN TESTS
 from course.checks.handin import hand_in
-hand_in(scaled_dot_product_attention, "test_scaled_dot_product_attention")
+hand_in(scaled_dot_product_attention, "test_attention")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_split_heads", "locked": true, "points": 0.5, "schema_version": 3, "solution": false}

@@ -594,7 +594,7 @@ QUESTIONS = {
     "test_token_numbers": ValueQuestion(_token_numbers),
     "test_token_cost": ValueQuestion(_token_cost),
     "test_causal_mask": FunctionQuestion("causal_mask", _mask_cases, judge=_mask_judge),
-    "test_scaled_dot_product_attention": FunctionQuestion("scaled_dot_product_attention", _sdpa_cases, TOL),
+    "test_attention": FunctionQuestion("scaled_dot_product_attention", _sdpa_cases, TOL),
     "test_split_heads": FunctionQuestion("split_heads", _split_cases, TOL),
     "test_merge_heads": FunctionQuestion("merge_heads", _merge_cases, TOL),
     "test_attention_matrix_bytes": FunctionQuestion("attention_matrix_bytes", _attention_bytes_cases),
