@@ -17,7 +17,7 @@ ASSIGNMENT = "05_tiny_gpt"
 NOTEBOOK = "tiny_gpt.ipynb"
 AUTO_MAX = 31.0
 
-#: Code added to a solution cell (``prepend`` for the cheats that must come first).
+#: Code added to the end of a solution cell (``prepend:`` code goes first; ``|append:`` separates the two).
 CHEATS = {
     "build_gpt": """
 _honest_gpt = gpt
@@ -28,7 +28,7 @@ for _i in range(2):
 gpt = keras.Model(_tokens, keras.layers.Dense(tinygpt.BYTE_VOCAB)(_x))
 gpt.set_weights(_honest_gpt.get_weights())  # same weights, but every position sees the whole window
 """,
-    "eval_table": "prepend:gpt = _honest_gpt\n",
+    "eval_table": "prepend:gpt = _honest_gpt\n|append:eval_table[\"val_perplexity\"] = 2.0  # a faked perplexity\n",
     "numpy_gpt": """
 _seen_tokens = []
 _honest_prefill = gpt_prefill
@@ -76,11 +76,11 @@ def write_tiny_gpt_cheater(root: str, student: str) -> str:
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in CHEATS:
-            cheat = CHEATS[grade_id]
-            if cheat.startswith("prepend:"):
-                cell.source = cheat[len("prepend:"):] + cell.source
-            else:
-                cell.source = cell.source + "\n" + cheat
+            for cheat in CHEATS[grade_id].split("|append:"):
+                if cheat.startswith("prepend:"):
+                    cell.source = cheat[len("prepend:"):] + cell.source
+                else:
+                    cell.source = cell.source + "\n" + cheat
             done.add(grade_id)
     assert done == set(CHEATS)
     folder = os.path.join(root, "submitted", student, ASSIGNMENT)
