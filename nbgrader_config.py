@@ -59,13 +59,14 @@ c.Sandbox.required = os.environ.get("COURSE_SANDBOX") == "required"
 # Limits for the whole notebook, from the reference solutions' measured runs
 # on 2 CPU cores (README, "Which assignment fits where") with a wide margin:
 # 00 10 s / 0.9 GiB, 01 3 s / 0.1 GiB, 02 40 s / 0.8 GiB, 03 275 s / 2.9 GiB,
-# 04 202 s / 2.4 GiB.
+# 04 202 s / 2.4 GiB, 05 58 s / 1.0 GiB.
 c.Sandbox.limits = {
     "00_setup": {"seconds": 180, "memory_mb": 3072},
     "01_concepts": {"seconds": 120, "memory_mb": 2048},
     "02_mnist_cnn": {"seconds": 600, "memory_mb": 4096},
     "03_bert_imdb": {"seconds": 1800, "memory_mb": 8192},
     "04_inference_cost": {"seconds": 1200, "memory_mb": 8192},
+    "05_tiny_gpt": {"seconds": 900, "memory_mb": 6144},
 }
 c.Sandbox.default_limits = {"seconds": 1800, "memory_mb": 8192}
 c.Sandbox.verifier_limits = {"seconds": 1800, "memory_mb": 8192}

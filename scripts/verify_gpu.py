@@ -49,7 +49,11 @@ ASSIGNMENTS = {
     # distilled student is the model judged (its threshold is the profile's compress_student_min_accuracy).
     "04_inference_cost": ("inference_cost.ipynb", "test_distilled_student",
                           "course.grading.verifiers.compression:verify_distilled_student"),
+    # 05: the tiny GPT trained with the gpu profile's longer budget; bits per byte on held-out test reviews.
+    "05_tiny_gpt": ("tiny_gpt.ipynb", "test_gpt_bits_per_byte", "course.grading.verifiers.tinygpt:verify_bits_per_byte"),
 }
+#: Assignments whose verifier reports another measure than test accuracy: (metric, bound, its name, worst of runs).
+MEASURES = {"05_tiny_gpt": ("bits_per_byte", "bound", "bits per byte on held-out test reviews", max)}
 SEED_LINE = re.compile(r"^SEED = \d+", re.MULTILINE)
 RESULT_PREFIX = "VERIFY-GPU-PROBE "
 #: Appended to each notebook: what TensorFlow saw and used.
@@ -174,8 +178,9 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
         if os.path.exists(artifact):
             verdict = run_verifier(verifier, artifact)
             run.passed = verdict.passed
-            run.accuracy = verdict.metrics.get("accuracy")
-            run.threshold = verdict.metrics.get("threshold")
+            metric, bound, _, _ = MEASURES.get(assignment, ("accuracy", "threshold", "", min))
+            run.accuracy = verdict.metrics.get(metric)
+            run.threshold = verdict.metrics.get(bound)
             run.data_source = verdict.metrics.get("data_source")
             if run.accuracy is None:
                 run.error = run.error or verdict.message[:200]
@@ -196,16 +201,18 @@ def profile_comment(assignment: str, runs: List[Run], profile: str, device: str)
     """The ``MEASURED`` comment for course/profiles.py summing up one assignment's runs."""
     seeds = "/".join(str(r.seed) for r in runs)
     accuracies = " / ".join("n/a" if r.accuracy is None else f"{r.accuracy:.4f}" for r in runs)
-    lowest = min((r.accuracy for r in runs if r.accuracy is not None), default=None)
+    _, _, measure, worst = MEASURES.get(assignment, ("accuracy", "threshold", "test accuracy", min))
+    lowest = worst((r.accuracy for r in runs if r.accuracy is not None), default=None)
     sources = sorted({r.data_source for r in runs if r.data_source})
     return "\n".join([
         f"    # MEASURED (scripts/verify_gpu.py, {datetime.date.today().isoformat()}, {device}): the",
         f"    # reference notebook of {assignment} under COURSE_PROFILE={profile}, data {', '.join(sources) or 'n/a'};",
-        f"    # test accuracy measured by the grader's verifier {accuracies} (seeds {seeds}),",
+        f"    # {measure} measured by the grader's verifier {accuracies} (seeds {seeds}),",
         f"    # training {_span([r.train_seconds for r in runs], '.0f')} s, whole notebook "
         f"{_span([r.notebook_seconds for r in runs], '.0f')} s, peak GPU memory "
         f"{_span([r.peak_gpu_mib for r in runs], '.0f')} MiB.",
-        f"    # Lowest run: {'n/a' if lowest is None else f'{lowest:.4f}'}; set the threshold a margin below it.",
+        f"    # {'Lowest' if worst is min else 'Highest'} run: {'n/a' if lowest is None else f'{lowest:.4f}'}; "
+        f"set the threshold a margin {'below' if worst is min else 'above'} it.",
     ])
 
 

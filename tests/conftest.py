@@ -88,6 +88,7 @@ FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "
 #: starts last and leaves the other worker idle (longest-processing-time-first scheduling).
 MEASURED_SECONDS = {
     "grade-04_inference_cost": 890,
+    "grade-05_tiny_gpt": 760,
     "bert": 730,
     "mnist-cheats": 280,
     "concept-cheats": 205,
@@ -202,6 +203,7 @@ EXTRA_SUBMISSIONS = {
     "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")],
     "03_bert_imdb": [("test_cheats", "write_bert_cheater", "demo-cheater")],
     "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
+    "05_tiny_gpt": [("test_tiny_gpt_cheats", "write_tiny_gpt_cheater", "demo-cheat")],
 }
 
 

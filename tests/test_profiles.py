@@ -33,7 +33,7 @@ def test_hidden_gpu_is_not_visible(monkeypatch):
 def test_every_threshold_says_where_it_comes_from():
     """Is each min-accuracy threshold marked MEASURED (with its run) or UNVERIFIED?"""
     source = inspect.getsource(profiles)
-    for match in re.finditer(r"\n((?:\s*#[^\n]*\n)*)\s*(\w+_min_accuracy)=", source):
+    for match in re.finditer(r"\n((?:\s*#[^\n]*\n)*)\s*(\w+_min_accuracy|\w+_max_bits_per_byte)=", source):
         comment = match.group(1)
         assert "MEASURED" in comment or "UNVERIFIED" in comment, match.group(2)
 

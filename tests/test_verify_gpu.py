@@ -22,8 +22,8 @@ def test_dry_run_plans_three_seeds_of_both_references_in_the_gpu_environment():
     assert "course.envsetup --gpu 1" in out.stdout
     assert "COURSE_PROFILE=gpu" in out.stdout
     runs = [line for line in out.stdout.splitlines() if line.startswith("run: ")]
-    assert len(runs) == 9
-    for assignment in ("02_mnist_cnn", "03_bert_imdb", "04_inference_cost"):
+    assert len(runs) == 3 * len(verify_gpu.ASSIGNMENTS) == 12
+    for assignment in ("02_mnist_cnn", "03_bert_imdb", "04_inference_cost", "05_tiny_gpt"):
         for seed in (1, 2, 3):
             assert any(assignment in r and f"SEED={seed};" in r for r in runs)
 
