@@ -137,6 +137,19 @@ def check_number(answer: Any, expected: float, name: str, rel_tol: float = 1e-6,
     expect(problem is None, f"{name} {problem}.")
 
 
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is one finite real number in any valid form: int, float, NumPy scalar or 0-d array (no bool).
+
+    For keys that check a handed-in table's form before judging it.
+    """
+    if not _is_real(value):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (OverflowError, TypeError, ValueError):
+        return False
+
+
 def check_text(answer: Any, expected: str, name: str) -> None:
     """Checks a short free-text answer such as a class name (spaces and case do not matter).
 

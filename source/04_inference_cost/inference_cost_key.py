@@ -12,11 +12,8 @@ latencies differ from machine to machine.
 """
 
 import math
-import numbers
 
-import numpy as np
-
-from course.grading.compare import check_choice, score_numbers
+from course.grading.compare import check_choice, is_finite_number, score_numbers
 from course.grading.judge import FunctionQuestion, ModelQuestion, ValueQuestion
 
 RUNNER_CELLS = (
@@ -62,27 +59,11 @@ def _cost(price, per_second):
     return price / (per_second * 3600.0) * 1e6
 
 
-def _number(value) -> bool:
-    """A finite real number: int, float, NumPy scalar or 0-d array, not a bool."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0 or value.dtype.kind not in "iuf":
-            return False
-        value = value.item()
-    if not isinstance(value, (numbers.Real, np.integer, np.floating)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except (OverflowError, TypeError, ValueError):
-        return False
-
-
 def _follow(answer, name, expected, own=()):
     """``(answer, the value it is judged against, name)``: the key's value, or the one that follows from the
     student's own earlier results (``own``: candidates computed from them) where the answer matches one."""
     for candidate in own:
-        if candidate is None or not _number(answer):
+        if candidate is None or not is_finite_number(answer):
             continue
         if math.isclose(float(answer), float(candidate), rel_tol=1e-6, abs_tol=1e-9):
             return (answer, float(answer) if isinstance(expected, float) else answer, name)
@@ -91,13 +72,13 @@ def _follow(answer, name, expected, own=()):
 
 def _own(function, *inputs):
     """``function(*inputs)`` on the student's own earlier results, or ``None`` where one is missing or unusable."""
-    if not all(_number(x) for x in inputs):
+    if not all(is_finite_number(x) for x in inputs):
         return None
     try:
         value = function(*(float(x) for x in inputs))
     except (ArithmeticError, ValueError):
         return None
-    return value if _number(value) else None
+    return value if is_finite_number(value) else None
 
 
 # ------------------------------------------------------------------ A1
@@ -338,7 +319,7 @@ def _table(values):
     for name in CNN_VARIANTS + BERT_VARIANTS:
         row = table[name]
         if not isinstance(row, dict) or not all(
-            _number(row.get(k)) and float(row.get(k)) > 0 for k in ("latency_ms", "cost_per_million", "weight_bytes")
+            is_finite_number(row.get(k)) and float(row.get(k)) > 0 for k in ("latency_ms", "cost_per_million", "weight_bytes")
         ):
             raise AssertionError(f"table[{name!r}] must hold positive numbers latency_ms, cost_per_million and weight_bytes.")
         batch = 32 if name.startswith("BERT") else 256
@@ -346,7 +327,7 @@ def _table(values):
         if not math.isclose(float(row["cost_per_million"]), expected, rel_tol=1e-3):
             wrong.append(name)
         accuracy = row.get("accuracy")
-        if not (_number(accuracy) and 0 <= float(accuracy) <= 1):
+        if not (is_finite_number(accuracy) and 0 <= float(accuracy) <= 1):
             raise AssertionError(f"table[{name!r}]['accuracy'] must be a number in [0, 1].")
     if wrong:
         raise AssertionError(

@@ -14,11 +14,10 @@ checked for internal consistency.
 import collections
 import functools
 import math
-import numbers
 
 import numpy as np
 
-from course.grading.compare import judge_cases, score_numbers
+from course.grading.compare import is_finite_number, judge_cases, score_numbers
 from course.grading.judge import FunctionQuestion, ModelQuestion, ValueQuestion
 
 RUNNER_CELLS = (
@@ -46,21 +45,6 @@ PROMPT_TOKENS = 16
 LLAMA2 = (32, 32, 128)
 LLAMA3 = (32, 8, 128)
 LLAMA_CONTEXT = 4096
-
-
-def _number(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0 or value.dtype.kind not in "iuf":
-            return False
-        value = value.item()
-    if not isinstance(value, (numbers.Real, np.integer, np.floating)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except (OverflowError, TypeError, ValueError):
-        return False
 
 
 # ------------------------------------------------------------------ part 1: BPE
@@ -429,7 +413,7 @@ def _config(values, default):
     reference's), or the reference's where they are missing or not positive whole numbers."""
     config = values.get("tiny_config")
     if isinstance(config, (list, tuple)) and len(config) == len(default) and all(
-        _number(c) and float(c) == int(c) and 0 < int(c) <= 100_000 for c in config
+        is_finite_number(c) and float(c) == int(c) and 0 < int(c) <= 100_000 for c in config
     ):
         return tuple(int(c) for c in config)
     return default
@@ -460,7 +444,7 @@ def _timing_table(values, own=None):
     wrong = []
     for row in rows:
         keys = ("new_tokens", "full_s", "cached_s", "speedup", "macs_full", "macs_cached")
-        if not isinstance(row, dict) or not all(_number(row.get(k)) and float(row.get(k)) > 0 for k in keys):
+        if not isinstance(row, dict) or not all(is_finite_number(row.get(k)) and float(row.get(k)) > 0 for k in keys):
             raise AssertionError(f"every row of timing_table must hold positive numbers {', '.join(keys)}.")
         t = int(row["new_tokens"])
         if not math.isclose(float(row["speedup"]), float(row["full_s"]) / float(row["cached_s"]), rel_tol=1e-3):
@@ -468,7 +452,7 @@ def _timing_table(values, own=None):
         for key, cached in (("macs_full", False), ("macs_cached", True)):
             accepted = {generation_macs(layers, d_model, prompt, t, cached)}
             theirs = own.result(f"macs_{t}_{cached}") if own is not None else None
-            if (layers, d_model, prompt) == (GPT_LAYERS, GPT_D_MODEL, PROMPT_TOKENS) and _number(theirs):
+            if (layers, d_model, prompt) == (GPT_LAYERS, GPT_D_MODEL, PROMPT_TOKENS) and is_finite_number(theirs):
                 accepted.add(int(round(float(theirs))))
             if int(round(float(row[key]))) not in accepted:
                 wrong.append(f"{key} of the row for {t} tokens is not the multiply-add count of the notebook's formula")
@@ -482,7 +466,7 @@ def _eval_table(values):
     """The validation loss, bits per byte and perplexity agree with each other."""
     table = values.get("eval_table")
     keys = ("val_loss_nats", "val_bits_per_byte", "val_perplexity")
-    if not isinstance(table, dict) or not all(_number(table.get(k)) and float(table.get(k)) > 0 for k in keys):
+    if not isinstance(table, dict) or not all(is_finite_number(table.get(k)) and float(table.get(k)) > 0 for k in keys):
         raise AssertionError(f"eval_table must be a dict with positive numbers {', '.join(keys)}.")
     loss = float(table["val_loss_nats"])
     if not math.isclose(float(table["val_bits_per_byte"]), loss / math.log(2), rel_tol=1e-3):
