@@ -46,6 +46,10 @@ else:
 # minutes, far past nbgrader's default of 30 s. COURSE_CELL_TIMEOUT overrides it.
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "1200"))
 c.Execute.interrupt_on_timeout = True
+# The course's test suite replays kernel runs whose inputs it has run before
+# (course/grading/execution_cache.py); everything graded after the run is
+# decided again. Off unless COURSE_EXECUTION_CACHE names a folder.
+c.ExecutionCache.directory = os.environ.get("COURSE_EXECUTION_CACHE", "")
 
 # Student code never runs with the grader's rights: every grading kernel and
 # every verifier runs in a bubblewrap sandbox (course/grading/sandbox.py): a

@@ -14,7 +14,16 @@ import shutil
 
 import pytest
 
-from course_copy import ROOT, SHARED_DATA, SHARED_IMDB, SHARED_MNIST, copy_course, use_shared_data  # noqa: F401
+from course_copy import (  # noqa: F401
+    DEFAULT_EXECUTION_CACHE,
+    REAL_KERNELS,
+    ROOT,
+    SHARED_DATA,
+    SHARED_IMDB,
+    SHARED_MNIST,
+    copy_course,
+    use_shared_data,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -135,12 +144,53 @@ def _suffix_group(item, group):
 
 
 def pytest_configure(config):
-    """Keeps the test order of ``pytest_collection_modifyitems`` (longest first) when pytest-xdist distributes groups.
+    """Keeps the test order of ``pytest_collection_modifyitems`` (longest first) when pytest-xdist distributes groups,
+    and switches the execution cache on (``COURSE_EXECUTION_CACHE``, default ``DEFAULT_EXECUTION_CACHE``; ``off``
+    for none, as ``make test-full`` does).
 
     xdist would otherwise reorder its work units by their number of tests.
     """
     if getattr(config.option, "dist", "no") == "loadgroup":
         config.option.loadscopereorder = False
+    os.environ.setdefault("COURSE_EXECUTION_CACHE", DEFAULT_EXECUTION_CACHE)
+    if not hasattr(config, "workerinput"):  # the controller: where the summary is printed
+        config._execution_cache_offset = _cache_log_size()
+
+
+def _cache_dir():
+    from course.grading.execution_cache import OFF
+
+    value = os.environ.get("COURSE_EXECUTION_CACHE", "")
+    return None if value.strip().lower() in OFF else os.path.expanduser(value)
+
+
+def _cache_log_size() -> int:
+    from course.grading.execution_cache import LOG_NAME
+
+    folder = _cache_dir()
+    path = os.path.join(folder, LOG_NAME) if folder else ""
+    return os.path.getsize(path) if path and os.path.exists(path) else 0
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Says how many notebook runs this session replayed from the execution cache and which ones it ran."""
+    folder = _cache_dir()
+    if folder is None or not hasattr(config, "_execution_cache_offset"):
+        terminalreporter.write_line("execution cache: off (every notebook ran in a real kernel)")
+        return
+    from course.grading.execution_cache import read_log
+
+    entries, _ = read_log(folder, config._execution_cache_offset)
+    hits = [e for e in entries if e.get("result") == "hit"]
+    misses = [e for e in entries if e.get("result") == "miss"]
+    terminalreporter.write_line(
+        f"execution cache ({folder}): {len(hits)} hit(s), {len(misses)} miss(es) (ran for real), "
+        f"{sum(e.get('result') == 'not stored' for e in entries)} run(s) not stored (limit, time-out, dead kernel)"
+    )
+    for entry in misses:
+        terminalreporter.write_line(
+            f"  execution cache miss: {entry.get('assignment')} / {entry.get('student')} / {entry.get('notebook')}"
+        )
 
 
 def expected_seconds(item) -> float:
@@ -214,10 +264,12 @@ def graded_course(released_course, tmp_path_factory):
     ``grade`` returns ``(assignment, root, api, {student: GradeRecord})``,
     student ids without ``demo-``. Every module that needs an assignment
     graded (tests/test_grading.py, tests/test_concepts.py) shares the result.
+    The batch is graded as instructors grade it: ``cluster.grade_class`` on a
+    local Dask cluster (one worker: pytest-xdist already runs one batch per core).
     """
     import importlib
 
-    from course.grading import pipeline
+    from course.grading import cluster, pipeline
     from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_ASSIGNMENT, ROBUSTNESS_STUDENTS, write_students
 
     cache = {}
@@ -232,7 +284,7 @@ def graded_course(released_course, tmp_path_factory):
             ids = write_students(root, assignment, students)
             for module, function, student in EXTRA_SUBMISSIONS.get(assignment, []):
                 ids.append(getattr(importlib.import_module(module), function)(root, student))
-            records = pipeline.grade_batch(api, assignment, ids, kernel_log=os.path.join(root, "kernels.log"))
+            records = cluster.grade_class(root, assignment, ids, workers=1, progress=False)
             cache[assignment] = (assignment, root, api, {r.student.replace("demo-", ""): r for r in records})
         return cache[assignment]
 

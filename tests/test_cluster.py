@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import copy_course, scratch_course, tools_env
+from conftest import REAL_KERNELS, copy_course, scratch_course, tools_env
 from course.grading import cluster, pipeline
 from course.grading.remote import read_tree
 from course.grading.secrets import normalise_html
@@ -55,7 +55,14 @@ def _text(html: bytes) -> str:
 
 
 def _env():
-    return tools_env()
+    return dict(tools_env(), **REAL_KERNELS)
+
+
+@pytest.fixture(autouse=True)
+def real_kernels(monkeypatch):
+    """Every notebook runs in a real kernel here: these tests kill workers and time runs mid-notebook."""
+    for name, value in REAL_KERNELS.items():
+        monkeypatch.setenv(name, value)
 
 
 def _log_lines(root, word):

@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import scratch_course, tools_env
+from conftest import REAL_KERNELS, scratch_course, tools_env
 from course.grading import pipeline
 from course.grading.sandbox import INSIDE_WORKDIR, probe
 from course.grading.students import write_submission
@@ -35,7 +35,8 @@ def _with_cell(root: str, student: str, code: str) -> str:
 
 
 def _env():
-    return tools_env()
+    """Every notebook runs in a real kernel here: what it can reach is the question."""
+    return dict(tools_env(), **REAL_KERNELS)
 
 
 def _report(root):

@@ -20,7 +20,7 @@ import uuid
 import nbformat
 import pytest
 
-from conftest import scratch_course, tools_env
+from conftest import REAL_KERNELS, scratch_course, tools_env
 from course.grading.sandbox import probe
 from course.grading.students import write_submission
 
@@ -335,7 +335,7 @@ def holes_batch(tmp_path_factory):
     ids["last"] = write_submission(root, ASSIGNMENT, "z-last", "perfect")
     salt = "salt-" + uuid.uuid4().hex
     token = "token-" + uuid.uuid4().hex
-    env = dict(tools_env(), COURSE_GRADING_SALT=salt, GRADER_API_TOKEN=token)
+    env = dict(tools_env(), COURSE_GRADING_SALT=salt, GRADER_API_TOKEN=token, **REAL_KERNELS)  # what the attacks reach is the question
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root, "--require-sandbox"],

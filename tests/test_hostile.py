@@ -21,7 +21,7 @@ import nbformat
 import psutil
 import pytest
 
-from conftest import copy_course
+from conftest import REAL_KERNELS, copy_course
 from course.grading import pipeline
 from course.grading.leaks import course_secret_lines, find_leaks, own_lines, source_notebooks
 from course.grading.sandbox import probe
@@ -95,7 +95,7 @@ def batch(tmp_path_factory):
     listener = Listener()
     ids = write_hostile_class(root, ASSIGNMENT, home, listener.port, marker_file, marker)
     secret = "token-" + uuid.uuid4().hex
-    env = dict(os.environ, HOME=home, GRADER_API_TOKEN=secret)
+    env = dict(os.environ, HOME=home, GRADER_API_TOKEN=secret, **REAL_KERNELS)  # what the attacks reach is the question
     course_files = _course_files()
     started = time.monotonic()
     proc = subprocess.run(

@@ -23,7 +23,7 @@ from conftest import ROOT, copy_released
 from course.checks import mnist
 from course.config import get_settings
 from course.data import MNIST_SAMPLE
-from course.grading import judge, pipeline
+from course.grading import cluster, judge, pipeline
 from course.grading.artifacts import run_verifier
 from course.grading.sandbox import probe
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, solved_source
@@ -642,7 +642,8 @@ def cheats(released_course, tmp_path_factory):
     shutil.copy(get_settings().mnist_path or MNIST_SAMPLE, data_copy)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COURSE_MNIST_PATH", data_copy)
-        records = pipeline.grade_batch(api, ASSIGNMENT, ids, feedback=False, kernel_log=os.path.join(root, "kernels.log"))
+        # The cluster starts here, so its worker sees the private copy.
+        records = cluster.grade_class(root, ASSIGNMENT, ids, workers=1, feedback=False, progress=False)
     results = {}
     for record in records:
         name = record.student.replace("cheat-", "")

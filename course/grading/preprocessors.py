@@ -22,8 +22,9 @@ from traitlets import Bool, Dict, Float, Integer, Unicode
 from course import regions
 from course.grading import context, events, integrity, judge
 from course.grading.artifacts import ARTIFACT_DIR, Verdict
+from course.grading.execution_cache import ExecutionCache, handed_in_files
 from course.grading.kernel import SandboxedKernelManager
-from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
+from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox, gpu_devices
 from course.grading.secrets import MIN_LENGTH
 
 KERNEL_DIED = "KernelDied"
@@ -163,22 +164,65 @@ class SafeExecute(Execute):
         self._kernel_dead = False
         self._output_bytes = self._images = self._image_bytes = 0
         self._capped, self._capped_cells = set(), set()
-        try:
-            return self._preprocess(nb, resources, km)
-        finally:
-            if self._capped:
-                what = ", ".join(sorted(self._capped))
-                events.record(resources, events.OUTPUT_CAPPED, note=(
-                    f"Its output passed the grader's limit ({what}); later output was dropped (each such cell "
-                    "says so in its output). Grades are not affected."))
-
-    def _preprocess(self, nb, resources=None, km=None):
         # One profile and data source for the kernel and the verifiers (cheap once resolved).
         context.export_resolved()
         self._sandbox = Sandbox(parent=self)
         self._sandboxed = self._sandbox.active()  # raises SandboxUnavailable when required and unusable
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
         self._limits = self._sandbox.limits_for(assignment)
+        cache = ExecutionCache(parent=self)
+        key = self._cache_key(cache, nb, resources, assignment) if cache.enabled and self._sandboxed else None
+        if key:
+            executed = cache.replay(key, self._workdir(resources), resources)
+            cache.log("hit" if executed is not None else "miss", key, self._what(resources))
+            if executed is not None:
+                return executed, resources
+            before, mark = handed_in_files(self._workdir(resources)), len(events.peek(resources))
+        try:
+            nb, resources = self._preprocess(nb, resources, km)
+        finally:
+            if self._capped:
+                what = ", ".join(sorted(self._capped))
+                events.record(resources, events.OUTPUT_CAPPED, note=(
+                    f"Its output passed the grader's limit ({what}); later output was dropped (each such cell "
+                    "says so in its output). Grades are not affected."))
+        if key:
+            after = handed_in_files(self._workdir(resources))
+            new = [name for name, digest in after.items() if before.get(name) != digest]
+            stored = cache.store(key, nb, self._workdir(resources), new, events.peek(resources)[mark:])
+            cache.log("stored" if stored else "not stored", key, self._what(resources))
+        return nb, resources
+
+    @staticmethod
+    def _workdir(resources) -> str:
+        return os.path.abspath(((resources or {}).get("metadata") or {}).get("path") or os.getcwd())
+
+    @staticmethod
+    def _what(resources) -> dict:
+        info = (resources or {}).get("nbgrader") or {}
+        return {name: str(info.get(name, "")) for name in ("assignment", "student", "notebook")}
+
+    def _cache_key(self, cache: ExecutionCache, nb, resources, assignment: str) -> str:
+        """The execution cache's key of this run (``course.grading.execution_cache``)."""
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        inputs = {
+            "environment": {k: v for k, v in self._sandbox.environment(dict(os.environ)).items() if k != "PATH"},
+            "limits": list(self._limits),
+            "gpu": gpu_devices(),
+            "execute": [self.timeout, self.interrupt_on_timeout, self.allow_errors, self.max_output_bytes,
+                        self.max_images, self.max_image_bytes, self.startup_timeout],
+        }
+        return cache.key(
+            nb,
+            self._workdir(resources),
+            coursedir.format_path(coursedir.source_directory, ".", assignment),
+            os.path.join(coursedir.root, "nbgrader_config.py"),
+            inputs,
+        )
+
+    def _preprocess(self, nb, resources=None, km=None):
         if not self._sandboxed:
             why = self._sandbox.status()[1]
             self.log.warning("%s: %s", UNSANDBOXED, why)
