@@ -1,7 +1,7 @@
 # The course's commands. Every target creates the pinned environment (.venv)
 # on first use and reuses it afterwards.
 #   make demo   release, autograde synthetic students, feedback, grades table
-#   make test   the test suite (what CI runs)
+#   make test   the test suite (what CI runs); make test-full: without the execution cache
 #   make lab    JupyterLab on the course, for students
 #
 # The environment comes from one of two locks of the same top-level pins
@@ -20,7 +20,7 @@ SHARED_DATA ?= $(abspath ../shared/data)
 # Test workers (pytest-xdist): one per core, the BERT grading in its own group.
 TEST_WORKERS ?= 2
 
-.PHONY: env dev-env demo test test-fast lab notebooks release check lock clean-grading clean
+.PHONY: env dev-env demo test test-full test-fast lab notebooks release check lock clean-grading clean
 
 env:
 	@$(ENVSETUP)
@@ -31,8 +31,17 @@ dev-env:
 demo: env
 	$(BIN)/python -m course demo
 
+# Unit tests first, stopping at the first failure; then the end-to-end batches, whose
+# kernel runs are replayed from the execution cache where their inputs were run before
+# (COURSE_EXECUTION_CACHE, default ~/.cache/llm-course/executions; CONTRIBUTING.md).
 test: dev-env
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow" -x -q
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m slow --durations=25
+
+# The full proof: every notebook runs in a real kernel (no execution cache). Run it
+# before a change to a notebook, an answer key or a verifier lands.
+test-full: dev-env
+	COURSE_EXECUTION_CACHE=off $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 test-fast: dev-env
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow"

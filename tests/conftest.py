@@ -6,9 +6,10 @@ loadgroup``). Tests that share an expensive session fixture are put in one
 built once, on one worker: each assignment's graded course (``graded_course``,
 shared by tests/test_grading.py and tests/test_concepts.py), the MNIST cheats,
 BERT's own model tests (``bert-models``) and 03's grading (``bert``). Groups are handed
-out longest first (``MEASURED_SECONDS``).
+out longest first (``recorded_seconds``: what earlier runs on this machine measured).
 """
 
+import json
 import os
 import shutil
 
@@ -92,9 +93,10 @@ BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
 MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts"}
 FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats", "holes_batch": "holes"}
-#: Seconds a group (or an ungrouped module's test) took in a CI run on 2 busy cores (``make test``'s
-#: ``--durations``, 2026-12-02). Work is handed to the workers longest first, so that no long group
-#: starts last and leaves the other worker idle (longest-processing-time-first scheduling).
+#: Seconds a group (or an ungrouped module's tests) took, for a machine that has no record yet: work is
+#: handed to the workers longest first, so that no long group starts last and leaves the other worker
+#: idle (longest-processing-time-first scheduling). Each run records what it measured in
+#: ``DURATIONS_FILE`` (``pytest_sessionfinish``), and later runs schedule by that record.
 MEASURED_SECONDS = {
     "grade-04_inference_cost": 890,
     "grade-05_tiny_gpt": 760,
@@ -113,6 +115,55 @@ MEASURED_SECONDS = {
     "test_grading_sandbox.py": 30,
     "grade-01_concepts": 30,
 }
+#: Where each run records the seconds of its work units (beside the execution cache, outside the checkout).
+DURATIONS_FILE = os.environ.get(
+    "COURSE_TEST_DURATIONS", os.path.join(os.path.dirname(DEFAULT_EXECUTION_CACHE), "test-durations.json")
+)
+
+
+def recorded_seconds() -> dict:
+    """``MEASURED_SECONDS`` updated with the seconds the last runs on this machine recorded."""
+    seconds = dict(MEASURED_SECONDS)
+    try:
+        with open(DURATIONS_FILE, encoding="utf-8") as fh:
+            seconds.update({str(k): float(v) for k, v in json.load(fh).items()})
+    except (OSError, ValueError, AttributeError):
+        pass
+    return seconds
+
+
+def unit_of(nodeid: str) -> str:
+    """The work unit of a test report: its xdist group (``...@group``), else its module's file name."""
+    if "@" in nodeid:
+        return nodeid.rsplit("@", 1)[1]
+    return os.path.basename(nodeid.split("::", 1)[0])
+
+
+def pytest_runtest_logreport(report):
+    """Adds the seconds of each test phase (setup, call, teardown) to its work unit (the controller's record)."""
+    _durations[unit_of(report.nodeid)] = _durations.get(unit_of(report.nodeid), 0.0) + report.duration
+
+
+_durations: dict = {}
+
+
+def pytest_sessionfinish(session):
+    """Records the seconds of every work unit that took 20 s or more (``DURATIONS_FILE``), in the controller."""
+    if hasattr(session.config, "workerinput") or not _durations:
+        return
+    measured = {unit: round(sec) for unit, sec in _durations.items() if sec >= 20}
+    try:
+        with open(DURATIONS_FILE, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        record = {}
+    record.update(measured)
+    try:
+        os.makedirs(os.path.dirname(DURATIONS_FILE), exist_ok=True)
+        with open(DURATIONS_FILE, "w", encoding="utf-8") as fh:
+            json.dump(dict(sorted(record.items())), fh, indent=1)
+    except OSError:
+        pass
 
 
 def xdist_group_of(item):
@@ -193,19 +244,21 @@ def pytest_terminal_summary(terminalreporter, config):
         )
 
 
-def expected_seconds(item) -> float:
-    """How long the work unit of a test takes (``MEASURED_SECONDS`` of its group or module; 0 if short)."""
+def expected_seconds(item, seconds=None) -> float:
+    """How long the work unit of a test takes (``recorded_seconds`` of its group or module; 0 if short)."""
+    seconds = recorded_seconds() if seconds is None else seconds
     group = xdist_group_of(item)
-    if group in MEASURED_SECONDS:
-        return MEASURED_SECONDS[group]
-    return MEASURED_SECONDS.get(os.path.basename(str(item.fspath)), 0) if group is None else 0
+    if group in seconds:
+        return seconds[group]
+    return seconds.get(os.path.basename(str(item.fspath)), 0) if group is None else 0
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Puts tests that share an expensive fixture in one xdist group, longest groups first; skips ``gpu`` tests where
     TensorFlow lists no GPU."""
-    items.sort(key=lambda item: -expected_seconds(item))  # stable: the order within a group is kept
+    seconds = recorded_seconds()
+    items.sort(key=lambda item: -expected_seconds(item, seconds))  # stable: the order within a group is kept
     for item in items:
         group = xdist_group_of(item)
         if group and not list(item.iter_markers("xdist_group")):
