@@ -92,7 +92,7 @@ def sample_data(course_env):
 BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
 MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts"}
-FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "cheat_batch": "concept-cheats", "holes_batch": "holes"}
+FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "holes_batch": "holes"}
 #: Seconds a group (or an ungrouped module's tests) took, for a machine that has no record yet: work is
 #: handed to the workers longest first, so that no long group starts last and leaves the other worker
 #: idle (longest-processing-time-first scheduling). Each run records what it measured in
@@ -102,7 +102,6 @@ MEASURED_SECONDS = {
     "grade-05_tiny_gpt": 760,
     "bert": 730,
     "mnist-cheats": 280,
-    "concept-cheats": 205,
     "hostile": 160,
     "holes": 140,
     "bert-models": 130,
@@ -302,8 +301,10 @@ def copy_released(released: str, target: str) -> str:
 
 #: Submissions graded with the synthetic students of one assignment, besides theirs:
 #: ``{assignment: [(module, writer function, student id)]}``; a writer takes (root, student id).
+#: A pair ``(module, writer function)`` writes several: it takes (root, assignment), returns their ids.
 EXTRA_SUBMISSIONS = {
-    "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong")],
+    "00_setup": [("test_cheats", "write_cheats")],
+    "01_concepts": [("test_concepts", "_write_wrong_submission", "demo-wrong"), ("test_cheats", "write_cheats")],
     "03_bert_imdb": [("test_cheats", "write_bert_cheater", "demo-cheater")],
     "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
     "05_tiny_gpt": [("test_tiny_gpt_cheats", "write_tiny_gpt_cheater", "demo-cheat")],
@@ -335,8 +336,12 @@ def graded_course(released_course, tmp_path_factory):
             if assignment == ROBUSTNESS_ASSIGNMENT:
                 students += list(ROBUSTNESS_STUDENTS)
             ids = write_students(root, assignment, students)
-            for module, function, student in EXTRA_SUBMISSIONS.get(assignment, []):
-                ids.append(getattr(importlib.import_module(module), function)(root, student))
+            for module, function, *student in EXTRA_SUBMISSIONS.get(assignment, []):
+                writer = getattr(importlib.import_module(module), function)
+                if student:
+                    ids.append(writer(root, student[0]))
+                else:
+                    ids.extend(writer(root, assignment))
             records = cluster.grade_class(root, assignment, ids, workers=1, progress=False)
             cache[assignment] = (assignment, root, api, {r.student.replace("demo-", ""): r for r in records})
         return cache[assignment]

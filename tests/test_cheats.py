@@ -1,20 +1,17 @@
-"""Cheats that used to earn points, graded in one batch through `python -m course grade` (issue 10).
+"""Cheats that used to earn points (issue 10), graded with each assignment's synthetic students.
 
 Every autograded point is now decided in the grader's process, so each
 cheating submission earns exactly the points of its honest part: the same
-as an honest submission minus the cells it cheats on.
+as an honest submission minus the cells it cheats on. The cheats of 00 and
+01 join those assignments' graded batches (``write_cheats``, through
+conftest's ``EXTRA_SUBMISSIONS``), graded by ``cluster.grade_class``.
 """
 
-import csv
 import os
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from conftest import copy_course
-from course.grading import pipeline
 from course.grading.students import write_submission
 
 #: Hooks that emit an ``execute_result`` before every cell, or write to stderr after every cell.
@@ -102,41 +99,22 @@ def _write(root, assignment, student, changes, recipe):
     return student_id
 
 
-@pytest.fixture(scope="module")
-def cheat_batch(tmp_path_factory):
-    """Grades, per assignment of ``BATCHES``, an honest student and every cheat in one batch; returns scores."""
-    root = copy_course(str(tmp_path_factory.mktemp("cheats")))
-    pipeline.generate_release(pipeline.make_api(root), list(BATCHES))
-    found = {}
-    for assignment, (_, cheats) in BATCHES.items():
-        found[assignment] = _grade(root, assignment, cheats)
-    return found
-
-
-def _grade(root, assignment, cheats):
-    ids = {"honest": write_submission(root, assignment, "honest", "perfect")}
-    for student, (changes, recipe, _) in cheats.items():
-        ids[student] = _write(root, assignment, student, changes, recipe)
-    proc = subprocess.run(
-        [sys.executable, "-m", "course", "grade", assignment, "--course-dir", root, "--workers", "1"],
-        capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    with open(os.path.join(root, "exports", "grades.csv"), encoding="utf-8") as fh:
-        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh) if row["assignment"] == assignment}
-    return {student: scores[student_id] for student, student_id in ids.items()}
+def write_cheats(root: str, assignment: str) -> list:
+    """Writes every cheating submission of ``assignment`` (``BATCHES``); returns their student ids."""
+    return [_write(root, assignment, student, changes, recipe) for student, (changes, recipe, _) in BATCHES[assignment][1].items()]
 
 
 @pytest.mark.parametrize(
-    "assignment, student", [(a, s) for a, (_, cheats) in BATCHES.items() for s in sorted(cheats)]
+    "graded_assignment, student", [(a, s) for a, (_, cheats) in BATCHES.items() for s in sorted(cheats)]
 )
-def test_each_cheat_earns_exactly_the_points_of_its_honest_part(cheat_batch, assignment, student):
+def test_each_cheat_earns_exactly_the_points_of_its_honest_part(graded_course, graded_assignment, student):
     """Does a cheating submission score what an honest one scores minus the cells it cheats on (zero when nothing is answered)?"""
-    scores = cheat_batch[assignment]
-    lost = BATCHES[assignment][1][student][2]
-    assert scores["honest"] >= 3
-    expected = 0.0 if lost is None else scores["honest"] - lost
-    assert scores[student] == pytest.approx(expected, abs=1e-6)
+    records = graded_course(graded_assignment)[3]
+    lost = BATCHES[graded_assignment][1][student][2]
+    honest = records["perfect"].auto_score
+    assert honest >= 3
+    expected = 0.0 if lost is None else honest - lost
+    assert records[student].auto_score == pytest.approx(expected, abs=1e-6)
 
 
 #: Assignment 03's fine-tuning takes minutes, so its cheats share one submission built on the *partial*
