@@ -14,8 +14,8 @@ import pytest
 
 from conftest import copy_course, scratch_course, tools_env
 from course.grading import cluster, pipeline
-from course.grading.remote import read_tree
-from course.grading.secrets import normalise_html
+from course.grading.worker import read_tree
+from course.grading.instructor_lines import normalise_html
 from course.grading.students import write_students, write_submission
 
 ASSIGNMENT = "01_concepts"  # NumPy only: a few seconds per submission

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT
 from course.grading import pipeline
-from course.grading.secrets import REGIONS, normalise_html, secret_lines
+from course.grading.instructor_lines import REGIONS, normalise_html, secret_lines
 from course.grading.students import ROBUSTNESS_ASSIGNMENT
 ASSIGNMENTS = pipeline.list_assignments(ROOT)
 

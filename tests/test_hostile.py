@@ -25,7 +25,7 @@ from conftest import copy_course
 from course.grading import pipeline
 from course.grading.leaks import course_secret_lines, find_leaks, own_lines, source_notebooks
 from course.grading.sandbox import probe
-from course.grading.secrets import normalise_html
+from course.grading.instructor_lines import normalise_html
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
 ASSIGNMENT = "00_setup"

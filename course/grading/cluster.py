@@ -30,7 +30,7 @@ from typing import Dict, Iterable, List, Optional
 from course.grading import context, pipeline
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
-from course.grading.remote import (
+from course.grading.worker import (
     MARKER,
     GradingTask,
     course_files,
