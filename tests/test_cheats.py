@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from conftest import copy_course
-from course.grading import pipeline
+from course.grading import nbgrader_api
 from course.grading.students import write_submission
 
 #: Hooks that emit an ``execute_result`` before every cell, or write to stderr after every cell.
@@ -106,7 +106,7 @@ def _write(root, assignment, student, changes, recipe):
 def cheat_batch(tmp_path_factory):
     """Grades, per assignment of ``BATCHES``, an honest student and every cheat in one batch; returns scores."""
     root = copy_course(str(tmp_path_factory.mktemp("cheats")))
-    pipeline.generate_release(pipeline.make_api(root), list(BATCHES))
+    nbgrader_api.generate_release(nbgrader_api.make_api(root), list(BATCHES))
     found = {}
     for assignment, (_, cheats) in BATCHES.items():
         found[assignment] = _grade(root, assignment, cheats)
