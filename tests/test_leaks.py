@@ -1,4 +1,4 @@
-"""Tests for course/grading/leaks.py and the matching in course/grading/secrets.py: what counts as a leak."""
+"""Tests for course/grading/leaks.py and the matching in course/grading/instructor_lines.py: what counts as a leak."""
 
 import os
 

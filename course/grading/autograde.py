@@ -47,20 +47,25 @@ class GradeRecord:
     sandboxed: bool = True
 
 
+def _submission(gb, assignment: str, student: str):
+    """The gradebook's submission of ``student`` for ``assignment``, or ``None`` when there is none."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+
+
 def scores(api, assignment: str, student: str):
     """Points of a submission as the gradebook has them.
 
     Returns:
         ``(score, max_score)``, or ``None`` when nothing is recorded.
     """
-    from nbgrader.api import MissingEntry
-
     with api.gradebook as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return None
-        return submission.score, submission.max_score
+        submission = _submission(gb, assignment, student)
+        return None if submission is None else (submission.score, submission.max_score)
 
 
 def autograded_points(api, assignment: str, student: str):
@@ -69,12 +74,9 @@ def autograded_points(api, assignment: str, student: str):
     Returns:
         ``(score, max_score)``, or ``None`` when nothing is recorded.
     """
-    from nbgrader.api import MissingEntry
-
     with api.gradebook as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
+        submission = _submission(gb, assignment, student)
+        if submission is None:
             return None
         score = maximum = 0.0
         for notebook in submission.notebooks:
@@ -88,12 +90,9 @@ def autograded_points(api, assignment: str, student: str):
 
 def record_zero(api, assignment: str, student: str) -> None:
     """Records a zero for every cell of a submission nbgrader could not grade."""
-    from nbgrader.api import MissingEntry
-
     with api.gradebook as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
+        submission = _submission(gb, assignment, student)
+        if submission is None:
             gb.update_or_create_student(student)
             submission = gb.add_submission(assignment, student)
         for notebook in submission.notebooks:
