@@ -23,9 +23,9 @@ import pytest
 
 from conftest import copy_course
 from course.grading import nbgrader_api
-from course.grading.leaks import course_secret_lines, find_leaks, own_lines, source_notebooks
+from course.grading.instructor_lines import course_secret_lines, normalise_html
+from course.grading.leaks import find_leaks, own_lines, source_notebooks
 from course.grading.sandbox import probe
-from course.grading.instructor_lines import normalise_html
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
 ASSIGNMENT = "00_setup"

@@ -5,8 +5,8 @@ import os
 import nbformat
 
 from conftest import ROOT
-from course.grading.leaks import find_leaks, own_text, scan_secrets
 from course.grading.instructor_lines import LeakIndex, normalise_text
+from course.grading.leaks import find_leaks, own_text, scan_secrets
 
 HIDDEN = 'hand_in({"q1_traits": q1_traits}, "test_q1_traits")'
 SCHEME = "1. 降低成本与门槛（0.5 分）：引用降价前后的月成本，并用盈亏平衡点说明该公司不必自建 GPU 集群即可使用大模型。"

@@ -28,8 +28,8 @@ from typing import Iterable, List, Set, Tuple, Union
 
 import nbformat
 
-from course.grading.safeio import read_text
 from course.grading.instructor_lines import LeakIndex, normalise_html, scan_lines
+from course.grading.safeio import read_text
 
 WITHHELD = "Feedback withheld"
 
