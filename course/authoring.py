@@ -15,6 +15,8 @@ from typing import List
 import jupytext
 import nbformat
 
+from course import regions
+
 PARTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notebook_parts")
 """The header and footer notebooks nbgrader adds to every release notebook."""
 
@@ -47,7 +49,7 @@ def build_notebook(py_path: str) -> nbformat.NotebookNode:
     nb = jupytext.read(py_path, fmt="py:percent")
     seen = set()
     for index, cell in enumerate(nb.cells):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = regions.grade_id(cell)
         cell_id = cell.metadata.pop("id", None) or grade_id or f"cell-{index:03d}"
         if cell_id in seen:
             cell_id = f"{cell_id}-{index:03d}"

@@ -21,7 +21,7 @@ import time
 from typing import List
 
 from course import links
-from course.grading import pipeline
+from course.grading import autograde, exports, nbgrader_api
 from course.grading.sandbox import SandboxUnavailable
 from course.grading.students import (
     BASIC_STUDENTS,
@@ -65,8 +65,8 @@ def release_differences(root: str = ROOT) -> List[str]:
         for name in ("source", "nbgrader_config.py"):
             src = os.path.join(root, name)
             (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(tmp, name))
-        api = pipeline.make_api(tmp)
-        pipeline.generate_release(api, pipeline.list_assignments(tmp))
+        api = nbgrader_api.make_api(tmp)
+        nbgrader_api.generate_release(api, nbgrader_api.list_assignments(tmp))
         return _diff_trees(os.path.join(root, "release"), os.path.join(tmp, "release"))
 
 
@@ -88,9 +88,9 @@ def cmd_release(args) -> int:
         for path in diff:
             print(f"release/{path} differs from what nbgrader generates from source/")
         return 1 if diff else 0
-    api = pipeline.make_api(ROOT)
-    assignments = args.assignments or pipeline.list_assignments(ROOT)
-    pipeline.generate_release(api, assignments)
+    api = nbgrader_api.make_api(ROOT)
+    assignments = args.assignments or nbgrader_api.list_assignments(ROOT)
+    nbgrader_api.generate_release(api, assignments)
     print("generated release/ for " + ", ".join(assignments))
     return 0
 
@@ -104,26 +104,26 @@ def _sandbox(api, required: bool) -> bool:
     """Prints how student code will run; with ``required``, refuses to go on without the sandbox."""
     if required:
         try:
-            pipeline.require_sandbox(api)
+            autograde.require_sandbox(api)
         except SandboxUnavailable as err:
             print(f"Not grading: {err}", file=sys.stderr)
             return False
-    print(f"Sandbox: {pipeline.sandbox_status(api)}", flush=True)
+    print(f"Sandbox: {autograde.sandbox_status(api)}", flush=True)
     return True
 
 
 def _finish(api, records, root: str) -> None:
     from course.grading.report import write_html_report
 
-    exports = os.path.join(root, "exports")
-    os.makedirs(exports, exist_ok=True)
+    folder = os.path.join(root, "exports")
+    os.makedirs(folder, exist_ok=True)
     # The table and the report show what the gradebook holds now, like grades.csv.
-    records = pipeline.refresh_scores(api, records)
-    grades = pipeline.export_grades(api, os.path.join(exports, "grades.csv"))
-    report = pipeline.write_report(records, os.path.join(exports, "grading_report.csv"))
-    page = write_html_report(api, records, os.path.join(exports, "report.html"))
+    records = autograde.refresh_scores(api, records)
+    grades = exports.export_grades(api, os.path.join(folder, "grades.csv"))
+    report = exports.write_report(records, os.path.join(folder, "grading_report.csv"))
+    page = write_html_report(api, records, os.path.join(folder, "report.html"))
     print()
-    print(pipeline.format_table(records))
+    print(exports.format_table(records))
     print()
     print(f"Feedback (HTML):     {os.path.join(root, 'feedback')}/<student>/<assignment>/")
     print(f"Grades (nbgrader):   {grades}")
@@ -143,7 +143,7 @@ def cmd_grade(args) -> int:
     from course.grading import cluster
 
     root = os.path.abspath(args.course_dir)
-    api = pipeline.make_api(root)
+    api = nbgrader_api.make_api(root)
     if not _sandbox(api, args.require_sandbox):
         return 2
     try:
@@ -169,17 +169,35 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def reset_demo_state(course_root: str, prefix: str = "demo-") -> None:
+    """Removes earlier demo students' submissions, grades and feedback."""
+    for step in ("submitted", "autograded", "feedback"):
+        folder = os.path.join(course_root, step)
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.startswith(prefix):
+                    shutil.rmtree(os.path.join(folder, name))
+    from nbgrader.api import Gradebook
+
+    db = os.path.join(course_root, "gradebook.db")
+    if os.path.exists(db):
+        with Gradebook(f"sqlite:///{db}") as gb:
+            for student in list(gb.students):
+                if student.id.startswith(prefix):
+                    gb.remove_student(student.id)
+
+
 def cmd_demo(args) -> int:
     from course.grading import cluster
 
     started = time.monotonic()
-    assignments = args.assignments or pipeline.list_assignments(ROOT)
+    assignments = args.assignments or nbgrader_api.list_assignments(ROOT)
     print(f"[1/4] generating release/ for {len(assignments)} assignments", flush=True)
-    api = pipeline.make_api(ROOT)
-    pipeline.generate_release(api, pipeline.list_assignments(ROOT))
+    api = nbgrader_api.make_api(ROOT)
+    nbgrader_api.generate_release(api, nbgrader_api.list_assignments(ROOT))
     print("[2/4] writing synthetic submissions", flush=True)
-    pipeline.reset_demo_state(ROOT)
-    api = pipeline.make_api(ROOT)
+    reset_demo_state(ROOT)
+    api = nbgrader_api.make_api(ROOT)
     if not _sandbox(api, args.require_sandbox):
         return 2
     plan = {}

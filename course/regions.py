@@ -11,7 +11,7 @@ a region is exactly what nbgrader releases or withholds.
 
 import copy
 import difflib
-from typing import Iterable, List, Set, Tuple
+from typing import Iterable, List, Optional, Set, Tuple
 
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
 
@@ -22,6 +22,16 @@ MARK_SCHEME = "mark_scheme"
 KINDS = (SOLUTION, HIDDEN_TESTS, MARK_SCHEME)
 #: What stands for a removed solution while lines are compared (never in a notebook).
 _STUB = "\x00course-solution-stub\x00"
+
+
+def grade_id(cell) -> Optional[str]:
+    """The cell's nbgrader ``grade_id``, or ``None`` (no nbgrader metadata, or none that names an id).
+
+    Args:
+        cell: A notebook cell (``nbformat`` node or plain dict).
+    """
+    meta = (cell.get("metadata") or {}).get("nbgrader")
+    return meta.get("grade_id") if isinstance(meta, dict) else None
 
 
 def _strip(cell, kinds: Iterable[str], language: str = "python"):

@@ -156,7 +156,7 @@ def release_to_exchange(course_root: str, exchange_root: str) -> Tuple[str, List
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from course.grading.pipeline import load_config
+    from course.grading.nbgrader_api import load_config
 
     os.makedirs(exchange_root, exist_ok=True)
     config = load_config(course_root)

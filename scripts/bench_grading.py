@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from course_copy import SHARED_IMDB, SHARED_MNIST, copy_course
-    from course.grading import pipeline
+    from course.grading import nbgrader_api
     from course.grading.students import write_students, write_submission
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     os.environ.update({k: v for k, v in env.items() if k.startswith("COURSE_")})
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_course(tmp)
-        pipeline.generate_release(pipeline.make_api(root), [args.assignment])
+        nbgrader_api.generate_release(nbgrader_api.make_api(root), [args.assignment])
         basic = ["perfect", "untouched", "partial"][: args.students]
         ids = write_students(root, args.assignment, basic)
         ids += [write_submission(root, args.assignment, f"extra-{i}", "perfect") for i in range(args.students - len(basic))]

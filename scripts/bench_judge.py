@@ -3,7 +3,7 @@
 Usage (from the root of the checkout to measure):
     python scripts/bench_judge.py [--repeat N] [ASSIGNMENT ...]
 
-Prints the median wall time of ``pipeline.autograde_one`` (sandboxed, no
+Prints the median wall time of ``autograde.autograde_one`` (sandboxed, no
 feedback) over ``--repeat`` runs, per assignment (default ``00_setup
 01_concepts 02_mnist_cnn``). Issue 10 moved every verdict out of the
 student's kernel; running this on the commit before it and after it shows
@@ -30,20 +30,20 @@ def main(argv=None) -> int:
 
     import course
     from course_copy import copy_course, use_shared_data
-    from course.grading import pipeline
+    from course.grading import autograde, nbgrader_api
     from course.grading.students import write_students
 
     use_shared_data()
     print(f"course package: {os.path.dirname(course.__file__)}")
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_course(tmp)
-        api = pipeline.make_api(root)
-        pipeline.generate_release(api, args.assignments)
+        api = nbgrader_api.make_api(root)
+        nbgrader_api.generate_release(api, args.assignments)
         for assignment in args.assignments:
             write_students(root, assignment, ["perfect"])
             times = []
             for _ in range(args.repeat):
-                record = pipeline.autograde_one(api, assignment, "demo-perfect")
+                record = autograde.autograde_one(api, assignment, "demo-perfect")
                 assert record.status == "graded" and record.auto_score == record.auto_max, record
                 times.append(record.seconds)
             print(f"{assignment:<16} median {statistics.median(times):6.2f} s  runs {[round(t, 2) for t in times]}", flush=True)

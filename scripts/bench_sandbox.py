@@ -67,11 +67,11 @@ def verifier_start(sandboxed: bool) -> float:
 
 def grade_once(root: str, assignment: str, student: str, sandboxed: bool) -> float:
     """Seconds to autograde one submission (no feedback), sandboxed or not."""
-    from course.grading import pipeline
+    from course.grading import autograde, nbgrader_api
 
     os.environ["COURSE_SANDBOX"] = "1" if sandboxed else "0"
-    api = pipeline.make_api(root)
-    record = pipeline.autograde_one(api, assignment, student)
+    api = nbgrader_api.make_api(root)
+    record = autograde.autograde_one(api, assignment, student)
     assert record.status == "graded" and record.auto_score == record.auto_max, record
     assert record.sandboxed == sandboxed, record.notes
     return record.seconds
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from course_copy import copy_course, use_shared_data
-    from course.grading import pipeline
+    from course.grading import nbgrader_api
     from course.grading.sandbox import probe
     from course.grading.students import write_students
     from course.runtime import stderr_to
@@ -107,8 +107,8 @@ def main(argv=None) -> int:
         row(label, plain, boxed)
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_course(tmp)
-        api = pipeline.make_api(root)
-        pipeline.generate_release(api, args.assignments)
+        api = nbgrader_api.make_api(root)
+        nbgrader_api.generate_release(api, args.assignments)
         for assignment in args.assignments:
             student = write_students(root, assignment, ["perfect"])[0]
             times = {True: [], False: []}

@@ -281,11 +281,11 @@ def released_course(tmp_path_factory):
     Tests that grade copy it (``copy_released``) instead of running nbgrader's
     generate_assignment again.
     """
-    from course.grading import pipeline
+    from course.grading import nbgrader_api
 
     root = copy_course(str(tmp_path_factory.mktemp("released")))
-    api = pipeline.make_api(root)
-    pipeline.generate_release(api, pipeline.list_assignments(root))
+    api = nbgrader_api.make_api(root)
+    nbgrader_api.generate_release(api, nbgrader_api.list_assignments(root))
     return root
 
 
@@ -323,7 +323,7 @@ def graded_course(released_course, tmp_path_factory):
     """
     import importlib
 
-    from course.grading import cluster, pipeline
+    from course.grading import cluster, nbgrader_api
     from course.grading.students import BASIC_STUDENTS, ROBUSTNESS_ASSIGNMENT, ROBUSTNESS_STUDENTS, write_students
 
     cache = {}
@@ -331,7 +331,7 @@ def graded_course(released_course, tmp_path_factory):
     def grade(assignment):
         if assignment not in cache:
             root = copy_released(released_course, str(tmp_path_factory.mktemp(assignment)))
-            api = pipeline.make_api(root)
+            api = nbgrader_api.make_api(root)
             students = list(BASIC_STUDENTS)
             if assignment == ROBUSTNESS_ASSIGNMENT:
                 students += list(ROBUSTNESS_STUDENTS)
@@ -360,13 +360,13 @@ def scratch_course(target, assignments, extra_config: str = "") -> str:
     Returns:
         The course directory.
     """
-    from course.grading import pipeline
+    from course.grading import nbgrader_api
 
     root = copy_course(str(target))
     if extra_config:
         with open(os.path.join(root, "nbgrader_config.py"), "a") as fh:
             fh.write("\n" + extra_config + "\n")
-    pipeline.generate_release(pipeline.make_api(root), list(assignments))
+    nbgrader_api.generate_release(nbgrader_api.make_api(root), list(assignments))
     return root
 
 

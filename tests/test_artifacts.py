@@ -13,7 +13,7 @@ from nbgrader.utils import determine_grade
 from course.checks import handin
 from course.grading import artifacts
 from course.grading.artifacts import Verdict
-from course.grading.preprocessors import GRADER_FAILED, VerifyArtifacts, normalise_outputs
+from course.grading.preprocessors.verify_artifacts import GRADER_FAILED, VerifyArtifacts, normalise_outputs
 
 
 def test_missing_artifact_fails_without_starting_a_process(tmp_path):

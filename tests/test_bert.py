@@ -3,7 +3,7 @@
 The reference solutions of the functions are taken from the source notebook
 itself, and judged as the grader judges them: records of the function runner
 (with the key's probes as adapters and callers), judged by the key's judges
-(``source/03_bert_imdb/bert_imdb_key.py``, ``course.grading.tasks``). The
+(``source/03_bert_imdb/bert_imdb_key.py``, ``course.grading.shared_judges``). The
 structure and pretrained-weight checks are those of
 ``course.grading.verifiers.bert``. The tests marked ``slow`` save models and
 run the grader's verifiers in a fresh process, as nbgrader does (tens of
@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT
 from course import codec
 from course.checks import bert
-from course.grading import judge, tasks
+from course.grading import judge, shared_judges
 from course.grading.students import solved_source
 from course.grading.verifiers import bert as verifiers
 from course.lockfile import read_pins
@@ -189,7 +189,7 @@ def _warmup_cosine(total_steps, peak, share=0.1, rounding=int, target=None):
 
 
 def _optimizer_cases(total, peak=5e-5):
-    """The grader's two calls of make_optimizer (``tasks.optimizer_cases``) for a given run length."""
+    """The grader's two calls of make_optimizer (``shared_judges.optimizer_cases``) for a given run length."""
     return [((total, peak), None), ((1, peak), None)]
 
 
@@ -340,7 +340,7 @@ def test_probabilities_are_judged_on_a_stand_in_classifier_the_grader_chose():
 def test_own_reviews_check():
     """Does check_own_reviews (and the key, on the handed-in values) accept four varied reviews of both classes and reject lazy ones?"""
     reviews = ["a truly great film", "boring and far too long", "not bad at all", "the worst acting ever seen"]
-    tasks.check_own_reviews(reviews, [1, 0, 1, 0], [1, 0, 0, 0])
+    shared_judges.check_own_reviews(reviews, [1, 0, 1, 0], [1, 0, 0, 0])
     verdict = _value_verdict("test_my_reviews", {"my_reviews": reviews, "my_labels": [1, 0, 1, 0], "my_predictions": np.array([1, 0, 0, 0])})
     assert verdict.passed, verdict.message
     for wrong_reviews, wrong_labels, words in (
@@ -351,7 +351,7 @@ def test_own_reviews_check():
         (reviews, [1, 0, 2, 0], "0 (negative) or 1 (positive)"),
     ):
         with pytest.raises(AssertionError, match=re.escape(words)):
-            tasks.check_own_reviews(wrong_reviews, wrong_labels)
+            shared_judges.check_own_reviews(wrong_reviews, wrong_labels)
         verdict = _value_verdict("test_my_reviews", {"my_reviews": wrong_reviews, "my_labels": wrong_labels, "my_predictions": None})
         assert not verdict.passed and words in verdict.message
     verdict = _value_verdict("test_my_reviews", {"my_reviews": reviews, "my_labels": [1, 0, 1, 0], "my_predictions": np.array([1, 0])})

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from conftest import REAL_KERNELS, copy_course, scratch_course, tools_env
-from course.grading import cluster, pipeline
-from course.grading.remote import read_tree
-from course.grading.secrets import normalise_html
+from course.grading import autograde, cluster, exports, nbgrader_api
+from course.grading.worker import read_tree
+from course.grading.instructor_lines import normalise_html
 from course.grading.students import write_students, write_submission
 
 ASSIGNMENT = "01_concepts"  # NumPy only: a few seconds per submission
@@ -29,14 +29,14 @@ def _course(tmp_path, extra_config: str = "") -> str:
 
 
 def _grades(root) -> dict:
-    api = pipeline.make_api(root)
-    path = pipeline.export_grades(api, os.path.join(root, "grades-check.csv"))
+    api = nbgrader_api.make_api(root)
+    path = exports.export_grades(api, os.path.join(root, "grades-check.csv"))
     with open(path, encoding="utf-8") as fh:
         return {row["student_id"]: row["score"] for row in csv.DictReader(fh) if row["assignment"] == ASSIGNMENT}
 
 
 def _cell_grades(root, student) -> dict:
-    api = pipeline.make_api(root)
+    api = nbgrader_api.make_api(root)
     with api.gradebook as gb:
         submission = gb.find_submission(ASSIGNMENT, student)
         return {(g.notebook.name, g.name): (g.auto_score, g.needs_manual_grade) for nb in submission.notebooks for g in nb.grades}
@@ -44,7 +44,7 @@ def _cell_grades(root, student) -> dict:
 
 def _auto_max(root) -> float:
     """Autograded points of the assignment (what the perfect student earns)."""
-    return pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, "demo-perfect")[1]
+    return autograde.autograded_points(nbgrader_api.make_api(root), ASSIGNMENT, "demo-perfect")[1]
 
 
 def _text(html: bytes) -> str:
@@ -185,7 +185,7 @@ def test_distributed_run_survives_a_killed_worker(tmp_path):
 def test_grading_an_assignment_that_was_never_released_says_what_to_run(tmp_path):
     """Is an unreleased assignment refused in one line naming the command to run first (not a MissingEntry traceback)?"""
     root = copy_course(str(tmp_path))
-    pipeline.generate_release(pipeline.make_api(root), ["00_setup"])
+    nbgrader_api.generate_release(nbgrader_api.make_api(root), ["00_setup"])
     proc = subprocess.run(
         [sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root], env=_env(), capture_output=True, text=True, timeout=300
     )
@@ -211,13 +211,13 @@ def test_report_table_and_timeouts_come_from_the_gradebook(tmp_path):
     by_student = {r.student: r for r in records}
     assert any("hit the per-cell time limit of 10 s" in n for n in by_student[slow].notes)
     assert by_student[slow].auto_score == by_student[slow].auto_max  # the interrupted cell was the student's own; every test still ran
-    api = pipeline.make_api(root)
+    api = nbgrader_api.make_api(root)
     with api.gradebook as gb:  # e.g. an instructor's manual change in formgrader after the batch
         grade = gb.find_grade("test_transformer_params", "concepts", ASSIGNMENT, "demo-perfect")
         points = grade.max_score
         grade.manual_score = 0
         gb.db.commit()
-    records = pipeline.refresh_scores(api, records)
+    records = autograde.refresh_scores(api, records)
     expected = _auto_max(root) - points
     assert {r.student: r.score for r in records}["demo-perfect"] == float(_grades(root)["demo-perfect"]) == expected
     page = open(write_html_report(api, records, os.path.join(root, "exports", "report.html")), encoding="utf-8").read()

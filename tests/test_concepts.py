@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT
 from course.grading import judge
-from course.grading.secrets import REGIONS, normalise_html, secret_lines
+from course.grading.instructor_lines import REGIONS, normalise_html, secret_lines
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
 
 ASSIGNMENT = "01_concepts"

@@ -143,7 +143,7 @@ RUNTIME_IMPORTS = """
 import sys
 for name in ("jupytext", "pytest", "_pytest", "playwright", "xdist", "pytest_timeout"):
     sys.modules[name] = None  # as in Binder, Colab and `make env`: the development set is absent
-import course.cli, course.grading.pipeline, course.grading.preprocessors, course.grading.context
+import course.cli, course.grading.nbgrader_api, course.grading.preprocessors, course.grading.context
 import course.studentlab, course.selfcheck, course.links, course.environment
 print("ok")
 """

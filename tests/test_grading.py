@@ -10,10 +10,10 @@ import os
 import pytest
 
 from conftest import ROOT
-from course.grading import pipeline
-from course.grading.secrets import REGIONS, normalise_html, secret_lines
+from course.grading import exports, nbgrader_api
+from course.grading.instructor_lines import REGIONS, normalise_html, secret_lines
 from course.grading.students import ROBUSTNESS_ASSIGNMENT
-ASSIGNMENTS = pipeline.list_assignments(ROOT)
+ASSIGNMENTS = nbgrader_api.list_assignments(ROOT)
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_feedback_never_shows_hidden_tests(graded):
 def test_grades_are_exported(graded, tmp_path):
     """Does the CSV export have a row for every graded student?"""
     assignment, root, api, records = graded
-    path = pipeline.export_grades(api, str(tmp_path / "grades.csv"))
+    path = exports.export_grades(api, str(tmp_path / "grades.csv"))
     text = open(path, encoding="utf-8").read()
     for record in records.values():
         assert f"{assignment}," in text and record.student in text
@@ -151,6 +151,6 @@ def test_kernel_death_keeps_earlier_points_and_explains(graded):
 def test_every_student_is_in_the_table(graded):
     """Does the summary table list each graded student with points?"""
     assignment, root, api, records = graded
-    table = pipeline.format_table(list(records.values()))
+    table = exports.format_table(list(records.values()))
     for record in records.values():
         assert record.student in table

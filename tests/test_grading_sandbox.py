@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from conftest import REAL_KERNELS, scratch_course, tools_env
-from course.grading import pipeline
+from course.grading import autograde, nbgrader_api
 from course.grading.sandbox import INSIDE_WORKDIR, probe
 from course.grading.students import write_submission
 
@@ -61,7 +61,7 @@ def test_plain_nbgrader_autograde_runs_the_kernel_in_the_sandbox(tmp_path):
     path = os.path.join(root, "autograded", student, ASSIGNMENT, "concepts.ipynb")
     printed = json.dumps([c.get("outputs", []) for c in nbformat.read(path, as_version=4).cells])
     assert f"WORKDIR {INSIDE_WORKDIR} False" in printed
-    score, maximum = pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, student)
+    score, maximum = autograde.autograded_points(nbgrader_api.make_api(root), ASSIGNMENT, student)
     assert score == maximum > 0
 
 
@@ -80,7 +80,7 @@ def test_without_bubblewrap_grading_goes_on_and_says_so(tmp_path):
     assert "WARNING: 1 submission(s) were graded without the sandbox" in proc.stdout
     (row,) = _report(root)
     assert row["sandboxed"] == "NO" and "WITHOUT the sandbox" in row["notes"] and "bubblewrap" in row["notes"]
-    score, maximum = pipeline.autograded_points(pipeline.make_api(root), ASSIGNMENT, row["student"])
+    score, maximum = autograde.autograded_points(nbgrader_api.make_api(root), ASSIGNMENT, row["student"])
     assert score == maximum > 0
 
 
@@ -119,10 +119,10 @@ def test_plain_nbgrader_refuses_links_and_special_files(tmp_path):
         logs.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "not regular files and were neither opened nor graded" in logs[0]
-    api = pipeline.make_api(root)
-    points = pipeline.autograded_points(api, ASSIGNMENT, linked)
+    api = nbgrader_api.make_api(root)
+    points = autograde.autograded_points(api, ASSIGNMENT, linked)
     assert points is None or points[0] == 0  # nothing of the source notebook is graded as the student's
-    score, maximum = pipeline.autograded_points(api, ASSIGNMENT, honest)
+    score, maximum = autograde.autograded_points(api, ASSIGNMENT, honest)
     assert score == maximum > 0
     key_text = open(os.path.join(root, "source", ASSIGNMENT, "concepts_key.py"), encoding="utf-8").read()
     needle = [line for line in key_text.splitlines() if len(line) > 40][0]

@@ -448,7 +448,7 @@ def test_item13_region_markers_in_student_cells_do_not_stop_feedback(holes_batch
 def test_no_feedback_page_quotes_a_hidden_test_or_mark_scheme(holes_batch):
     """Does no feedback page of the batch show a hidden test or a mark scheme, however re-formatted?"""
     from course.grading.leaks import own_text, scan_secrets
-    from course.grading.secrets import LeakIndex, normalise_html
+    from course.grading.instructor_lines import LeakIndex, normalise_html
 
     root = holes_batch["root"]
     index = LeakIndex(*scan_secrets(root))

@@ -22,10 +22,10 @@ import psutil
 import pytest
 
 from conftest import REAL_KERNELS, copy_course
-from course.grading import pipeline
-from course.grading.leaks import course_secret_lines, find_leaks, own_lines, source_notebooks
+from course.grading import nbgrader_api
+from course.grading.instructor_lines import course_secret_lines, normalise_html
+from course.grading.leaks import find_leaks, own_lines, source_notebooks
 from course.grading.sandbox import probe
-from course.grading.secrets import normalise_html
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
 ASSIGNMENT = "00_setup"
@@ -69,7 +69,7 @@ class Listener:
 
 def _course_files():
     """Every file of the ``course`` package (bytecode included), with its size and modification time."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(pipeline.__file__)))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(nbgrader_api.__file__)))
     compileall.compile_dir(package, quiet=2)  # the grader's own imports write no bytecode during the batch
     found = {}
     for folder, _, files in os.walk(package):
@@ -90,8 +90,8 @@ def batch(tmp_path_factory):
         fh.write("# the grader's own\n")
     marker = f"course-daemon-{uuid.uuid4().hex}"
     marker_file = os.path.join(str(tmp_path_factory.mktemp("outside")), "daemon.txt")
-    api = pipeline.make_api(root)
-    pipeline.generate_release(api, [ASSIGNMENT])
+    api = nbgrader_api.make_api(root)
+    nbgrader_api.generate_release(api, [ASSIGNMENT])
     listener = Listener()
     ids = write_hostile_class(root, ASSIGNMENT, home, listener.port, marker_file, marker)
     secret = "token-" + uuid.uuid4().hex

@@ -99,17 +99,18 @@ def _judge_cell(tmp_path, monkeypatch, baseline, verifier, cell=None):
     """Runs VerifyArtifacts on a one-cell notebook whose model question's verifier is ``verifier``; returns the cell."""
     from nbformat.v4 import new_notebook
 
-    from course.grading import judge, preprocessors
+    from course.grading import judge
+    from course.grading.preprocessors import safe_execute, verify_artifacts
 
     monkeypatch.setattr(judge, "run_verifiers", lambda pairs, names, *a: {n: verifier(*p) for n, p in zip(names, pairs)})
     nb = new_notebook(cells=[cell or _verified_cell()])
     resources = {
-        preprocessors.BASELINE_KEY: baseline,
+        safe_execute.BASELINE_KEY: baseline,
         "metadata": {"path": str(tmp_path)},
         "unique_key": "nb",
         "nbgrader": {"assignment": "a", "student": "s"},
     }
-    verify = preprocessors.VerifyArtifacts(verifiers={"test_x": "any:thing"})
+    verify = verify_artifacts.VerifyArtifacts(verifiers={"test_x": "any:thing"})
     nb, _ = verify.preprocess(nb, resources)
     return nb.cells[0]
 

@@ -1,12 +1,12 @@
-"""Tests for course/grading/leaks.py and the matching in course/grading/secrets.py: what counts as a leak."""
+"""Tests for course/grading/leaks.py and the matching in course/grading/instructor_lines.py: what counts as a leak."""
 
 import os
 
 import nbformat
 
 from conftest import ROOT
+from course.grading.instructor_lines import LeakIndex, normalise_text
 from course.grading.leaks import find_leaks, own_text, scan_secrets
-from course.grading.secrets import LeakIndex, normalise_text
 
 HIDDEN = 'hand_in({"q1_traits": q1_traits}, "test_q1_traits")'
 SCHEME = "1. 降低成本与门槛（0.5 分）：引用降价前后的月成本，并用盈亏平衡点说明该公司不必自建 GPU 集群即可使用大模型。"
@@ -70,7 +70,7 @@ def test_no_release_notebook_rendered_as_feedback_counts_as_a_leak():
 
     from nbconvert import HTMLExporter
 
-    from course.grading.secrets import normalise_html
+    from course.grading.instructor_lines import normalise_html
 
     index = LeakIndex(*scan_secrets(ROOT))
     notebooks = sorted(glob.glob(os.path.join(ROOT, "release", "*", "*.ipynb")))

@@ -23,7 +23,7 @@ from conftest import ROOT, copy_released
 from course.checks import mnist
 from course.config import get_settings
 from course.data import MNIST_SAMPLE
-from course.grading import cluster, judge, pipeline
+from course.grading import cluster, judge, nbgrader_api
 from course.grading.artifacts import run_verifier
 from course.grading.sandbox import probe
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, solved_source
@@ -634,7 +634,7 @@ def cheats(released_course, tmp_path_factory):
         ``{student: (points by grade_id from the gradebook, error messages by grade_id, autograded cells by grade_id, notes)}``.
     """
     root = copy_released(released_course, str(tmp_path_factory.mktemp("cheats")))
-    api = pipeline.make_api(root)
+    api = nbgrader_api.make_api(root)
     everything = {**CHEATS, **{name: changes for name, (changes, _) in CELL_CHEATS.items()}}
     ids = [_write_cheat(root, name, replacements) for name, replacements in everything.items()]
     # A private copy of the MNIST file in use: one cheat rewrites it.

@@ -7,8 +7,8 @@ import nbformat
 
 from course.authoring import build_all
 from course.cli import release_differences
-from course.grading.pipeline import list_assignments
-from course.grading.secrets import secret_lines
+from course.grading.nbgrader_api import list_assignments
+from course.grading.instructor_lines import secret_lines
 from conftest import ROOT
 
 

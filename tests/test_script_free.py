@@ -26,7 +26,7 @@ import pytest
 
 from browser_tools import CHROMIUM, CHROMIUM_FLAGS, active_tags, free_port, stop_server, wait_for_server
 from conftest import copy_course, tools_env
-from course.grading import pipeline
+from course.grading import nbgrader_api
 from course.grading.sandbox import probe
 from course.grading.students import write_submission
 
@@ -82,7 +82,7 @@ def _write_hostile(root: str) -> str:
 def graded(tmp_path_factory):
     """A course where the hostile and an honest 01 submission were graded by `python -m course grade`."""
     root = copy_course(str(tmp_path_factory.mktemp("xss")))
-    pipeline.generate_release(pipeline.make_api(root), [ASSIGNMENT])
+    nbgrader_api.generate_release(nbgrader_api.make_api(root), [ASSIGNMENT])
     honest = write_submission(root, ASSIGNMENT, "honest", "perfect")
     hostile = _write_hostile(root)
     proc = subprocess.run([sys.executable, "-m", "course", "grade", ASSIGNMENT, "--course-dir", root, "--require-sandbox"],
@@ -135,7 +135,7 @@ def _visit(browser, url: str, cells_selector: str, screenshot: str):
 
 
 def _submission_id(root: str, student: str) -> str:
-    api = pipeline.make_api(root)
+    api = nbgrader_api.make_api(root)
     with api.gradebook as gb:
         return gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).id
 

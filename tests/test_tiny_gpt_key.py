@@ -288,7 +288,7 @@ def test_no_grade_id_quotes_a_hidden_line():
     import nbformat
 
     from course.grading import leaks
-    from course.grading.secrets import LeakIndex, normalise_text
+    from course.grading.instructor_lines import LeakIndex, normalise_text
 
     secrets, public = leaks.scan_secrets(ROOT)
     index = LeakIndex(secrets, public)

@@ -27,10 +27,10 @@ import time
 from dataclasses import asdict
 from typing import Dict, Iterable, List, Optional
 
-from course.grading import context, pipeline
+from course.grading import autograde, context, nbgrader_api
 from course.grading.intake import expected_cells, inspect_submission
 from course.grading.leaks import scan_batch
-from course.grading.remote import (
+from course.grading.worker import (
     MARKER,
     GradingTask,
     course_files,
@@ -155,11 +155,11 @@ class _Log:
 
 
 def _failed(api, task: GradingTask, cause: str):
-    record = pipeline.GradeRecord(student=task.student, assignment=task.assignment, status="failed")
+    record = autograde.GradeRecord(student=task.student, assignment=task.assignment, status="failed")
     record.notes = list(task.notes) + [
         f"Not graded: {cause}. Every cell was given zero; run the same command again to grade it."
     ]
-    pipeline._record_zero(api, task.assignment, task.student)
+    autograde.record_zero(api, task.assignment, task.student)
     return record
 
 
@@ -175,7 +175,7 @@ def grade_class(
     resources: Optional[Dict[str, float]] = None,
     progress: bool = True,
     resolve_here: bool = True,
-) -> List["pipeline.GradeRecord"]:
+) -> List["autograde.GradeRecord"]:
     """Grades every submission of one assignment on Dask workers.
 
     Args:
@@ -203,13 +203,13 @@ def grade_class(
     from distributed.scheduler import KilledWorker
     from tqdm import tqdm
 
-    api = pipeline.make_api(course_root)
+    api = nbgrader_api.make_api(course_root)
     check_released(api, assignment)
     students = list(students) if students is not None else submissions_of(course_root, assignment)
     log = _Log(os.path.join(course_root, "exports", "grading.log"))
     with api.gradebook as gb:
         expected = expected_cells(gb, assignment)
-    records: Dict[str, pipeline.GradeRecord] = {}
+    records: Dict[str, autograde.GradeRecord] = {}
     tasks: Dict[str, GradingTask] = {}
     if resolve_here:
         environment = context.resolve()
@@ -231,8 +231,8 @@ def grade_class(
         files = read_tree(folder)
         digest = submission_digest(files)
         marker = _marker(api, assignment, student)
-        if not force and marker and marker.get("digest") == digest and pipeline._scores(api, assignment, student):
-            records[student] = pipeline.GradeRecord(**marker["record"])
+        if not force and marker and marker.get("digest") == digest and autograde.scores(api, assignment, student):
+            records[student] = autograde.GradeRecord(**marker["record"])
             log.line(f"{assignment} / {student}: up to date, not graded again")
             continue
         tasks[student] = GradingTask(assignment, student, shared, gradebook, files, notes, feedback, digest, environment)
@@ -264,7 +264,7 @@ def grade_class(
                 record = _failed(api, task, f"grading raised {type(err).__name__}: {err}")
             else:
                 import_result(api, task, result)
-                record = pipeline.GradeRecord(**result.record)
+                record = autograde.GradeRecord(**result.record)
             records[student] = record
             graded.append(record)
             failures += record.status != "graded"

@@ -1,5 +1,9 @@
 """Compares handed-in answers with the expected ones. Runs in the grader's process only.
 
+It stays one module (one job, comparing): every judge here, ``check_*``, ``score_*`` and ``judge_cases`` over
+a function's cases, rests on the same comparison of a value with its expected one (``_difference``:
+equivalent forms match, the expected value is never quoted).
+
 The expected answers live in the answer keys (``source/<assignment>/<notebook>_key.py``, loaded by
 ``course.grading.judge.load_key``); the
 answers arrive as data (``course.codec``) from a hand-in or from a student's

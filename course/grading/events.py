@@ -1,12 +1,12 @@
 """Structured records of what happened while one submission was graded, for its notes.
 
 The grader's preprocessors (``course.grading.preprocessors``) run in the
-pipeline's own process (nbgrader's API runs its apps in-process). Where
+grading worker's own process (nbgrader's API runs its apps in-process). Where
 something unusual happens (graded unsandboxed, a limit stopped the kernel,
 the kernel died, a cell timed out, foreign metadata was stripped, files
 changed) they ``record`` an event here, keyed by assignment and student;
-the pipeline ``take``s them after autograding and writes the notes from them
-(``course.grading.pipeline.event_notes``). Nothing is read back from log
+``course.grading.autograde.autograde_one`` ``take``s them after autograding
+and writes the notes from them (``course.grading.notes.event_notes``). Nothing is read back from log
 text, which holds student-controlled strings (file names, cell output).
 """
 

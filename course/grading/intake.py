@@ -18,7 +18,9 @@ import os
 from typing import List, Sequence
 
 import nbformat
-from nbgrader.utils import parse_utc
+from nbgrader.utils import is_grade, is_solution, is_task, parse_utc
+
+from course import regions
 
 from course.grading.safeio import UnsafeFile, read_text, shown_name, special_entries
 
@@ -29,9 +31,8 @@ MAX_TIMESTAMP_BYTES = 4096
 def _grade_ids(nb) -> List[str]:
     ids = []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") or meta.get("solution") or meta.get("task"):
-            ids.append(meta.get("grade_id"))
+        if is_grade(cell) or is_solution(cell) or is_task(cell):
+            ids.append(regions.grade_id(cell))
     return ids
 
 

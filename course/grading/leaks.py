@@ -13,7 +13,7 @@ released) and the submission gets a note; a note with a leak is cut.
 
 Matching survives re-formatting: both sides are normalised (NFKC, case-folded,
 zero-width characters and all whitespace removed) and a secret line counts
-as quoted when any shingle of it (``course.grading.secrets.SHINGLE``
+as quoted when any shingle of it (``course.grading.instructor_lines.SHINGLE``
 characters) appears, so a partial, re-indented or upper-cased quote is
 found. What the student wrote is matched the same way: a secret that is a
 piece of their own submission (an honest answer written on one line) is
@@ -28,11 +28,8 @@ from typing import Iterable, List, Set, Tuple, Union
 
 import nbformat
 
-from course import regions
+from course.grading.instructor_lines import LeakIndex, normalise_html, scan_lines
 from course.grading.safeio import read_text
-from course.grading.secrets import (
-    SHINGLE, LeakIndex, course_secret_lines, normalise_html, normalise_text,
-)
 
 WITHHELD = "Feedback withheld"
 
@@ -65,24 +62,9 @@ def own_text(submission_dir: str) -> str:
 
 
 def scan_secrets(course_root: str) -> Tuple[Set[str], str]:
-    """What the scan looks for: ``(secret lines, public text)`` of the course's source notebooks.
-
-    Secret lines are the hidden-test and mark-scheme lines and the solution
-    lines longer than two shingles (shorter ones are answer values); the public text is every line outside the
-    regions (students see it in their release notebooks) and every cell's ``grade_id``, which feedback pages
-    print as a label (a hidden test's ``hand_in(f, "test_a_long_grade_id")`` shares its long id with the label).
-    """
-    paths = source_notebooks(course_root)
-    secrets = course_secret_lines(paths, kinds=[regions.HIDDEN_TESTS, regions.MARK_SCHEME])
-    secrets |= {line for line in course_secret_lines(paths) if len(normalise_text(line)) > 2 * SHINGLE}
-    public = []  # in notebook order, so that a quote spanning lines is found in it as in a page
-    for path in paths:
-        for cell in nbformat.read(path, as_version=4).cells:
-            public.append("\n".join(regions.split(cell)[1]))
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if grade_id:  # feedback pages label every graded cell with it ("Grade cell: <grade_id>")
-                public.append(f"Grade cell: {grade_id}")
-    return secrets, "\n".join(public)
+    """What the scan looks for: ``(secret lines, public text)`` of the course's source notebooks
+    (``course.grading.instructor_lines.scan_lines``)."""
+    return scan_lines(source_notebooks(course_root))
 
 
 def find_leaks(text: str, secrets, own: Union[str, Iterable[str]] = "", public: str = "") -> List[str]:

@@ -6,7 +6,7 @@ calls the function and hands the result to a probe, which reads out what the
 grader judges (the batches, the learning rate at every step) as data. The
 probe runs in the student's process, so the grader trusts its output no more
 than any returned value: the checks themselves run in the grader's process
-(``course.grading.tasks``).
+(``course.grading.shared_judges``).
 """
 
 from typing import Any, Callable

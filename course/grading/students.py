@@ -34,14 +34,6 @@ ROBUSTNESS_ASSIGNMENT = "00_setup"
 ROBUSTNESS_STUDENTS = ("duplicate-cell", "deleted-test", "bad-timestamp", "kernel-death")
 
 
-def _nbgrader(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
-def _is_solution(cell) -> bool:
-    return is_solution(cell)
-
-
 def _is_test(cell) -> bool:
     """An autograder test cell: graded, not a solution, code."""
     return is_grade(cell) and not is_solution(cell) and cell.cell_type == "code"
@@ -66,13 +58,13 @@ def fill_solutions(release_nb, source_nb, fraction: float = 1.0):
         A new notebook.
     """
     nb = copy.deepcopy(release_nb)
-    solutions = {_nbgrader(c).get("grade_id"): c for c in source_nb.cells if _is_solution(c)}
-    targets = [c for c in nb.cells if _is_solution(c)]
+    solutions = {regions.grade_id(c): c for c in source_nb.cells if is_solution(c)}
+    targets = [c for c in nb.cells if is_solution(c)]
     n_fill = len(targets)
     if fraction < 1:  # at least one cell filled and one left, when there are two
         n_fill = max(1, min(len(targets) - 1, int(len(targets) * fraction)))
     for cell in targets[:n_fill]:
-        source_cell = solutions.get(_nbgrader(cell).get("grade_id"))
+        source_cell = solutions.get(regions.grade_id(cell))
         if source_cell is not None:
             cell.source = solved_source(source_cell)
     return nb

@@ -4,7 +4,7 @@ import numpy as np
 
 from course.grading.compare import judge_cases
 from course.grading.judge import FunctionQuestion
-from course.grading.tasks import as_arrays, judge_scaling, scaling_cases
+from course.grading.shared_judges import as_arrays, judge_scaling, scaling_cases
 
 RUNNER_PRELUDE = "import numpy as np"  # the notebook's imports cell also writes an environment report
 RUNNER_CELLS = ("count_per_class", "scale_images", "positive_fraction")

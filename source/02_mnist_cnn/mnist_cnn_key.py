@@ -3,7 +3,7 @@
 import numpy as np
 
 from course.grading.judge import FunctionQuestion, ModelQuestion
-from course.grading.tasks import judge_pair, judge_scaling, scaling_cases
+from course.grading.shared_judges import judge_pair, judge_scaling, scaling_cases
 
 RUNNER_PRELUDE = "import numpy as np"
 RUNNER_CELLS = ("preprocess", "most_confused_pair")

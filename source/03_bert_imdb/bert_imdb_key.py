@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from course.grading.tasks import check_own_reviews
+from course.grading.shared_judges import check_own_reviews
 from course.grading.compare import check_choice, check_text
 from course.grading.judge import FunctionQuestion, ModelQuestion, ValueQuestion
-from course.grading.tasks import (
+from course.grading.shared_judges import (
     dataset_cases,
     judge_make_dataset,
     judge_make_optimizer,

@@ -1,11 +1,9 @@
-"""Tests for course/grading/preprocessors.py (without running a kernel)."""
-
-import os
+"""Tests for course/grading/preprocessors/redact_hidden_tests.py (without running a kernel)."""
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course.grading.preprocessors import DropDuplicateIds, RedactHiddenTests
+from course.grading.preprocessors import RedactHiddenTests
 
 
 def grade_cell(source, grade_id, outputs=()):
@@ -85,58 +83,3 @@ def test_student_cells_keep_their_tracebacks():
     cell.outputs = [error("ZeroDivisionError", "division by zero", ["a", "b", "c"])]
     nb, _ = RedactHiddenTests().preprocess(new_notebook(cells=[cell]), {})
     assert nb.cells[0].outputs[0].traceback == ["a", "b", "c"]
-
-
-def test_duplicate_grade_cells_keep_the_last_copy_only():
-    """Does a pasted duplicate lose its nbgrader metadata entirely (no empty dict left behind)?"""
-    first, second = grade_cell("x = 1", "test_x"), grade_cell("x = 2", "test_x")
-    nb, _ = DropDuplicateIds().preprocess(new_notebook(cells=[first, second]), {})
-    assert "nbgrader" not in nb.cells[0].metadata
-    assert nb.cells[1].metadata.nbgrader["grade_id"] == "test_x"
-    nbformat.validate(nb)
-
-
-def test_deleted_test_cell_after_a_locked_cell_is_put_back_where_it_was(tmp_path, monkeypatch):
-    """Is a test cell deleted after a locked, non-graded cell restored after it (nbgrader 0.9.6 raises KeyError)?"""
-    import copy
-    import sys
-
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import OverwriteCells
-
-    from course.grading.preprocessors import RestoreMissingCells
-
-    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # nbgrader runs alembic
-    gb = Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")
-    gb.add_assignment("a")
-    gb.add_notebook("nb", "a")
-
-    def source(name, kind, text, locked):
-        gb.add_source_cell(name, "nb", "a", cell_type=kind, locked=locked, source=text, checksum=None)
-
-    def meta(name, **flags):
-        return {"nbgrader": dict(grade_id=name, schema_version=3, grade=False, solution=False, locked=False, **flags)}
-
-    source("intro", "markdown", "Intro", True)
-    gb.add_solution_cell("answer", "nb", "a")
-    source("answer", "code", "x = 1", False)
-    source("explain", "markdown", "Now the test", True)
-    gb.add_grade_cell("test_x", "nb", "a", max_score=1, cell_type="code")
-    source("test_x", "code", "assert x == 1", True)
-    submitted = new_notebook(
-        cells=[
-            new_markdown_cell("Intro", metadata={"nbgrader": {**meta("intro")["nbgrader"], "locked": True}}),
-            new_code_cell("x = 1", metadata={"nbgrader": {**meta("answer")["nbgrader"], "solution": True}}),
-            new_markdown_cell("Now the test", metadata={"nbgrader": {**meta("explain")["nbgrader"], "locked": True}}),
-        ]
-    )
-    results = {}
-    for cls in (OverwriteCells, RestoreMissingCells):
-        pre = cls()
-        pre.gradebook, pre.notebook_id, pre.assignment_id = gb, "nb", "a"
-        try:
-            nb, _ = pre.add_missing_grade_cells(copy.deepcopy(submitted), {})
-            results[cls.__name__] = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
-        except KeyError:
-            results[cls.__name__] = "KeyError"
-    assert results == {"OverwriteCells": "KeyError", "RestoreMissingCells": ["intro", "answer", "explain", "test_x"]}

@@ -1,7 +1,10 @@
-"""What students must never see: solution code, hidden tests, mark schemes.
+"""What students must never see: the one place that computes instructor-only lines.
 
-Used by the tests (and usable by instructors) to scan release/ and feedback
-for any line that only the instructor's source notebooks contain.
+Solution code, hidden tests and mark schemes are found with nbgrader's own
+region parsing (``course.regions``). Used by the leak scan over feedback and
+notes (``course.grading.leaks``), by feedback redaction
+(``course.grading.preprocessors.redact_hidden_tests``) and by the tests that
+scan release/ for any line that only the instructor's source notebooks contain.
 """
 
 import re
@@ -29,24 +32,35 @@ INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f
                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
-def split_lines(nb, kinds=REGIONS) -> Tuple[Set[str], Set[str]]:
+def split_lines(nb, kinds=REGIONS, skip_unparsable: bool = False) -> Tuple[Set[str], Set[str]]:
     """Splits a notebook's stripped source lines into those inside and outside the regions of ``kinds``.
 
     The regions are found by nbgrader's own preprocessors (``course.regions``).
 
     Args:
-        nb: A notebook (``nbformat`` node).
+        nb: A notebook (``nbformat`` node), or its cells.
         kinds: Which regions (``course.regions.SOLUTION``, ``HIDDEN_TESTS``, ``MARK_SCHEME``).
+        skip_unparsable: Leave out a cell nbgrader cannot parse (else its error is raised).
 
     Returns:
         ``(inside, outside)`` sets of stripped lines (delimiter lines left out).
     """
     inside, outside = set(), set()
-    for cell in nb.cells:
-        i, o = regions.split(cell, kinds)
+    for cell in getattr(nb, "cells", nb):
+        try:
+            i, o = regions.split(cell, kinds)
+        except Exception:  # nbgrader's region parsing raises several kinds of error
+            if not skip_unparsable:
+                raise
+            continue
         inside |= {line.strip() for line in i}
         outside |= {line.strip() for line in o}
     return inside, outside
+
+
+def _only_inside(inside: Set[str], outside: Set[str], min_length: int) -> Set[str]:
+    """Lines of ``inside`` that are not in ``outside`` and at least ``min_length`` long."""
+    return {line for line in inside - outside if len(line) >= min_length}
 
 
 def secret_lines(notebook_path: str, min_length: int = MIN_LENGTH, regions=REGIONS) -> Set[str]:
@@ -64,7 +78,7 @@ def secret_lines(notebook_path: str, min_length: int = MIN_LENGTH, regions=REGIO
         Stripped lines.
     """
     inside, outside = split_lines(nbformat.read(notebook_path, as_version=4), regions)
-    return {line for line in inside - outside if len(line) >= min_length}
+    return _only_inside(inside, outside, min_length)
 
 
 def course_secret_lines(notebook_paths: Iterable[str], min_length: int = MIN_LENGTH, kinds=REGIONS) -> Set[str]:
@@ -86,7 +100,50 @@ def course_secret_lines(notebook_paths: Iterable[str], min_length: int = MIN_LEN
         i, o = split_lines(nbformat.read(path, as_version=4), kinds)
         inside |= i
         outside |= o
-    return {line for line in inside - outside if len(line) >= min_length}
+    return _only_inside(inside, outside, min_length)
+
+
+def hidden_lines(instructor_cells, shown: Iterable[str], min_length: int = MIN_LENGTH) -> Set[str]:
+    """Hidden-test and mark-scheme lines of the instructor's cells that students do not see anyway.
+
+    Args:
+        instructor_cells: The instructor's cells (one nbgrader cannot parse is skipped: nothing to match).
+        shown: Texts students see (the redacted instructor cells of their feedback).
+        min_length: Shortest stripped line that counts.
+
+    Returns:
+        Stripped lines.
+    """
+    inside, _ = split_lines(list(instructor_cells), [regions.HIDDEN_TESTS, regions.MARK_SCHEME], skip_unparsable=True)
+    public = {line.strip() for text in shown for line in text.split("\n")}
+    return _only_inside(inside, public, min_length)
+
+
+def scan_lines(notebook_paths: Iterable[str]) -> Tuple[Set[str], str]:
+    """What a leak scan looks for: ``(secret lines, public text)`` of the course's source notebooks.
+
+    Secret lines are the hidden-test and mark-scheme lines and the solution
+    lines longer than two shingles (shorter ones are answer values); the public text is every line outside the
+    regions (students see it in their release notebooks) and every cell's ``grade_id``, which feedback pages
+    print as a label (a hidden test's ``hand_in(f, "test_a_long_grade_id")`` shares its long id with the label).
+
+    Args:
+        notebook_paths: Every source notebook of the course.
+
+    Returns:
+        The secret lines (stripped) and the public text.
+    """
+    paths = list(notebook_paths)
+    secrets = course_secret_lines(paths, kinds=[regions.HIDDEN_TESTS, regions.MARK_SCHEME])
+    secrets |= {line for line in course_secret_lines(paths) if len(normalise_text(line)) > 2 * SHINGLE}
+    public = []  # in notebook order, so that a quote spanning lines is found in it as in a page
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            public.append("\n".join(regions.split(cell)[1]))
+            grade_id = regions.grade_id(cell)
+            if grade_id:  # feedback pages label every graded cell with it ("Grade cell: <grade_id>")
+                public.append(f"Grade cell: {grade_id}")
+    return secrets, "\n".join(public)
 
 
 def normalise_html(text: str) -> str:

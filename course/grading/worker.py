@@ -171,7 +171,7 @@ def _grade_in_private_course(task: GradingTask) -> GradingResult:
     """``grade_task`` once the worker's environment is set."""
     from nbgrader.api import MissingEntry
 
-    from course.grading import pipeline
+    from course.grading import autograde, nbgrader_api
     from course.runtime import stderr_to
 
     with tempfile.TemporaryDirectory(prefix="course-grade-") as root:
@@ -179,11 +179,11 @@ def _grade_in_private_course(task: GradingTask) -> GradingResult:
         with open(os.path.join(root, "gradebook.db"), "wb") as fh:
             fh.write(task.gradebook)
         write_tree(os.path.join(root, "submitted", task.student, task.assignment), task.submission_files)
-        api = pipeline.make_api(root)
+        api = nbgrader_api.make_api(root)
         with stderr_to(os.path.join(root, "kernels.log")):
-            record = pipeline.autograde_one(api, task.assignment, task.student, inspect=False)
+            record = autograde.autograde_one(api, task.assignment, task.student, inspect=False)
             if task.feedback:
-                _, why = pipeline.feedback_with_cause(api, task.assignment, task.student)
+                _, why = autograde.feedback_with_cause(api, task.assignment, task.student)
                 if why:
                     record.notes.append(why)
         record.notes = list(task.notes) + record.notes
