@@ -1,7 +1,8 @@
 """Hostile submissions graded in one batch through `python -m course grade`, sandboxed.
 
 Each attack of tests/hostile_students.py is a cell added to an otherwise
-perfect 00_setup submission, graded in one batch between two honest students.
+perfect 01_concepts submission (NumPy only: its kernel starts in seconds, so the batch
+takes the time of its attacks), graded in one batch between two honest students.
 """
 
 import compileall
@@ -22,14 +23,14 @@ import psutil
 import pytest
 
 from conftest import REAL_KERNELS, copy_course
-from course.grading import nbgrader_api
+from course.grading import autograde, nbgrader_api
 from course.grading.instructor_lines import course_secret_lines, normalise_html
 from course.grading.leaks import find_leaks, own_lines, source_notebooks
 from course.grading.sandbox import probe
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
-ASSIGNMENT = "00_setup"
-LIMIT_SECONDS = 60
+ASSIGNMENT = "01_concepts"
+LIMIT_SECONDS = 30
 LIMIT_MB = 2500
 
 pytestmark = [
@@ -132,6 +133,12 @@ def _grades(batch):
         return {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
 
 
+def _full_marks(batch) -> float:
+    """The autograded points of the assignment (what an honest perfect submission earns; manual ones are not graded)."""
+    api = nbgrader_api.make_api(batch["root"])
+    return autograde.autograded_points(api, ASSIGNMENT, batch["ids"]["first"])[1]
+
+
 def _outputs(batch, name):
     """Everything the student's code printed (the autograded notebook, which only the instructor sees)."""
     path = glob.glob(os.path.join(batch["root"], "autograded", batch["ids"][name], ASSIGNMENT, "*.ipynb"))[0]
@@ -150,13 +157,15 @@ def test_batch_finishes_and_every_submission_is_graded_sandboxed(batch):
 def test_honest_students_before_and_after_the_attacks_keep_full_marks(batch):
     """Do the attacks leave the honest students' grades (in the gradebook export) intact?"""
     grades = _grades(batch)
-    assert grades[batch["ids"]["first"]] == 3 and grades[batch["ids"]["last"]] == 3
+    full = _full_marks(batch)
+    assert grades[batch["ids"]["first"]] == full and grades[batch["ids"]["last"]] == full
 
 
 def test_attacks_that_only_snoop_get_the_points_of_their_correct_answers(batch):
     """Do the snooping and daemon submissions (otherwise perfect) still score exactly what their answers earn?"""
     grades = _grades(batch)
-    assert grades[batch["ids"]["snoop"]] == 3 and grades[batch["ids"]["daemon"]] == 3
+    full = _full_marks(batch)
+    assert grades[batch["ids"]["snoop"]] == full and grades[batch["ids"]["daemon"]] == full
 
 
 def test_no_attack_reaches_files_gradebook_home_network_or_secrets(batch):
@@ -194,7 +203,7 @@ def test_memory_bomb_and_endless_loop_fail_with_a_note_naming_the_limit(batch):
 
 def test_feedback_shows_active_content_as_text(batch):
     """Is script, event-handler and javascript: content from student output and markdown inert in feedback?"""
-    assert _grades(batch)[batch["ids"]["xss"]] == 3
+    assert _grades(batch)[batch["ids"]["xss"]] == _full_marks(batch)
     pages = glob.glob(os.path.join(batch["root"], "feedback", batch["ids"]["xss"], ASSIGNMENT, "*.html"))
     assert pages
     html = open(pages[0], encoding="utf-8").read()
