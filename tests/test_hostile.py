@@ -24,7 +24,7 @@ import pytest
 from conftest import copy_course
 from course.grading import pipeline
 from course.grading.leaks import course_secret_lines, find_leaks, own_lines, source_notebooks
-from course.grading.sandbox import probe
+from course.grading.sandbox import check_bwrap
 from course.grading.secrets import normalise_html
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
@@ -34,7 +34,7 @@ LIMIT_MB = 2500
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not probe("bwrap")[0], reason=f"sandbox unavailable here: {probe('bwrap')[1]}"),
+    pytest.mark.skipif(not check_bwrap("bwrap")[0], reason=f"sandbox unavailable here: {check_bwrap('bwrap')[1]}"),
 ]
 
 

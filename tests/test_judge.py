@@ -27,7 +27,7 @@ from course.grading.judge import (
     run_judge,
     runner_sources,
 )
-from course.grading.sandbox import Limits
+from course.grading.limits import Limits
 
 
 def _cell(source, grade_id=None, grade=False, solution=False, points=None, kind="code"):
@@ -490,9 +490,9 @@ def leaves(x):
 @pytest.mark.parametrize("sandboxed", [True, False])
 def test_a_call_that_ignores_the_alarm_is_stopped_from_outside(sandboxed):
     """Item 8 of #19: is a call that disables the runner's alarm stopped from outside, only it failing, the others answered?"""
-    from course.grading.sandbox import Sandbox, probe
+    from course.grading.sandbox import Sandbox, check_bwrap
 
-    if sandboxed and not probe("bwrap")[0]:
+    if sandboxed and not check_bwrap("bwrap")[0]:
         pytest.skip("sandbox unavailable here")
     sandbox = Sandbox() if sandboxed else None
     calls = [{"function": name, "args": (1,)} for name in ("fine", "stubborn", "fine", "leaves", "fine")]

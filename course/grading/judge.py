@@ -24,8 +24,6 @@ records it (``normalise_outputs``).
 import hashlib
 import json
 import os
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -306,6 +304,11 @@ CALL_SECONDS = 60
 CALL_GRACE = 5
 
 
+def _as_record(item) -> dict:
+    """A record from the runner, which is the student's process: only data, its status only a string."""
+    return item if isinstance(item, dict) and isinstance(item.get("status"), str) else {"status": "invalid"}
+
+
 def run_functions(
     sources: Sequence[str], calls: Sequence[dict], sandbox, limits, call_seconds: float = CALL_SECONDS
 ) -> Tuple[Optional[List[dict]], str]:
@@ -313,14 +316,15 @@ def run_functions(
 
     ``limits`` bound the whole notebook's calls together (the assignment's
     limits); each call gets ``call_seconds``, enforced from outside the
-    process: the runner announces every call (``runner.CALL_PREFIX``), and a
+    process: the runner announces every call (``runner.CALL_START``), and a
     call that is still running ``CALL_GRACE`` seconds past its limit (its
     code ignored or blocked the runner's own alarm) gets the runner killed;
     that call is recorded as too slow, and the runner starts again, in a fresh
     process, for the calls after it, within what is left of ``limits``.
     """
-    from course.grading.runner import CALL_PREFIX, RESULT_PREFIX
-    from course.grading.sandbox import Limits, run_sandboxed
+    from course.grading.child import call_in_child
+    from course.grading.limits import Limits
+    from course.grading.runner import CALL_END, CALL_START
 
     records: List[Optional[dict]] = [None] * len(calls)
     pending = list(range(len(calls)))
@@ -329,79 +333,43 @@ def run_functions(
         left = deadline - time.monotonic()
         if left <= 1:
             return None, f"Re-running your functions was stopped: time: they ran longer than {limits.seconds:,.0f} s."
-        state = {"current": None, "done": {}}
+        state = {"current": None}
         too_slow = f"time: one call ran longer than {call_seconds:g} s"
 
-        def on_line(line, dog, state=state):
-            if not line.startswith(CALL_PREFIX):
-                return
-            parts = line[len(CALL_PREFIX):].split(" ", 2)
+        def on_progress(text, dog, state=state):
+            parts = text.split(" ")
             try:
-                index = int(parts[0])
+                kind, index = parts[0], int(parts[1])
             except (ValueError, IndexError):
                 return
-            if len(parts) >= 2 and parts[1] == "start":
+            if kind == CALL_START:
                 state["current"] = index
                 dog.deadline = (time.monotonic() + call_seconds + CALL_GRACE, too_slow)
-            elif len(parts) == 3 and parts[1] == "end":
-                state["done"][index] = parts[2]
+            elif kind == CALL_END:
                 state["current"] = None
                 dog.deadline = None
 
-        with tempfile.TemporaryDirectory(prefix="course-runner-") as tmp:
-            request = os.path.join(tmp, "request.json")
-            batch = [calls[i] for i in pending]
-            with open(request, "w", encoding="utf-8") as fh:
-                fh.write(codec.dumps({"cells": list(sources), "calls": batch, "call_timeout": call_seconds,
-                                      "progress": True}))
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", MPLBACKEND="Agg")
-            for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
-                env.pop(name, None)
-            argv = [sys.executable, "-I", "-m", "course.grading.runner", "/grading/request.json"]
-            _, stdout, stderr, reason = run_sandboxed(
-                argv, sandbox, Limits(left, limits.memory_mb, *limits[2:]),
-                read_only=[(request, "/grading/request.json")], env=env, verifier=False, on_line=on_line,
-            )
-        finished = {}
-        for index, text in state["done"].items():
-            if 0 <= index < len(batch):
-                try:
-                    record = codec.loads(text)
-                except (ValueError, TypeError, RecursionError):
-                    record = {"status": "invalid"}
-                # The runner is the student's process: a record is only data, its status only a string.
-                finished[index] = record if isinstance(record, dict) and isinstance(record.get("status"), str) \
-                    else {"status": "invalid"}
-        if reason == too_slow and state["current"] is not None and 0 <= state["current"] < len(batch):
-            stopped = state["current"]
-            for index in range(stopped):
-                records[pending[index]] = finished.get(index, {"status": "invalid"})
-            records[pending[stopped]] = {"status": "timeout"}
-            pending = pending[stopped + 1:]
+        batch = [calls[i] for i in pending]
+        request = {"cells": list(sources), "calls": batch, "call_timeout": call_seconds}
+        run = call_in_child("course.grading.runner:serve", request, sandbox, Limits(left, limits.memory_mb, *limits[2:]),
+                            verifier=False, on_progress=on_progress)
+        finished = [_as_record(item) for item in run.partial[:len(batch)]]
+        current = state["current"]
+        stopped_in_call = current is not None and 0 <= current < len(batch) and len(finished) <= current
+        if (run.limit == too_slow or (not run.limit and not run.finished)) and stopped_in_call:
+            # Too slow, or the process ended during a call (os._exit, a signal): that call failed, the others go on.
+            for index in range(current):
+                records[pending[index]] = finished[index] if index < len(finished) else {"status": "invalid"}
+            records[pending[current]] = {"status": "timeout"} if run.limit else {
+                "status": "raised", "error": "SystemExit", "message": "the process ended during this call"}
+            pending = pending[current + 1:]
             continue
-        if reason:
-            return None, f"Re-running your functions was stopped: {reason}."
-        if state["current"] is not None and 0 <= state["current"] < len(batch) and len(finished) < len(batch):
-            # The process ended during a call (os._exit, a signal): that call failed, the others go on.
-            stopped = state["current"]
-            for index in range(stopped):
-                records[pending[index]] = finished.get(index, {"status": "invalid"})
-            records[pending[stopped]] = {"status": "raised", "error": "SystemExit",
-                                         "message": "the process ended during this call"}
-            pending = pending[stopped + 1:]
-            continue
-        if len(finished) == len(batch):
-            for index, record in finished.items():
-                records[pending[index]] = record
-            return list(records), ""
-        if RESULT_PREFIX not in stdout:
-            tail = (stderr.strip().splitlines() or ["no answer"])[-1][:200]
-            return None, f"Your functions could not be re-run for grading ({tail})."
-        for index, record in finished.items():
-            records[pending[index]] = record
+        if run.limit:
+            return None, f"Re-running your functions was stopped: {run.limit}."
+        if len(finished) < len(batch) and not run.finished:
+            return None, f"Your functions could not be re-run for grading ({run.why()[:200]})."
         for index in range(len(batch)):
-            if index not in finished:
-                records[pending[index]] = {"status": "invalid"}
+            records[pending[index]] = finished[index] if index < len(finished) else {"status": "invalid"}
         return list(records), ""
     return list(records), ""
 
@@ -442,7 +410,7 @@ def judge_notebook(
     Returns:
         ``grade_id`` → verdict, for the questions judged.
     """
-    from course.grading.sandbox import Limits
+    from course.grading.limits import Limits
 
     present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
     todo = {gid: q for gid, q in key.questions.items() if gid in present and gid not in skip}
