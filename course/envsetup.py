@@ -38,7 +38,7 @@ from course.lockfile import CPU_LOCK, DEV_LOCK, GPU_LOCK, NODEPS, ROOT
 UV_VERSION = "0.13.8"
 STAMP = ".installed"
 #: Printed by the GPU check in the new environment: number of GPUs TensorFlow lists.
-GPU_PROBE = (
+COUNT_TENSORFLOW_GPUS = (
     "import os; os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3'); import tensorflow as tf; "
     "print('GPUS', len(tf.config.list_physical_devices('GPU')))"
 )
@@ -159,7 +159,7 @@ def install(venv: str, steps: List[str], kind: str, python: str = sys.executable
 def tensorflow_gpus(vpython: str) -> Optional[int]:
     """Number of GPUs TensorFlow in the environment lists (None if TensorFlow does not start)."""
     try:
-        out = subprocess.run([vpython, "-c", GPU_PROBE], capture_output=True, text=True, timeout=600)
+        out = subprocess.run([vpython, "-c", COUNT_TENSORFLOW_GPUS], capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in out.stdout.splitlines():
