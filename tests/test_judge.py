@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course import codec
 from course.checks.handin import ANSWER_SUFFIX, artifact_path, hand_in
 from course.grading import judge
 from course.grading.artifacts import Verdict
 from course.grading.judge import (
     AnswerKey,
     FunctionQuestion,
-    ValueQuestion,
     _definitions_only,
     answer_values,
     as_verdict,

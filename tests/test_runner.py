@@ -6,9 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from course import codec
 from course.codec import Unsupported
-from course.grading import runner
 from course.grading.compare import judge_cases
 from course.grading.child import call_in_child
 from course.grading.limits import Limits

@@ -19,6 +19,7 @@ import numpy as np
 
 from course.grading.verifiers.mnist import grader_accuracy, grader_preprocess, load_handed_in
 from course.grading.artifacts import Verdict
+from course.grading.verifiers.common import flat_layers, keras_module
 
 #: Convolution layer classes (Keras 3.15 does not quantize them).
 CONVOLUTIONS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
@@ -28,27 +29,6 @@ DENSE = ("Dense", "EinsumDense")
 QUANTIZATION_AUXILIARIES = ("kernel_scale", "kernel_zero", "g_idx", "inputs_scale", "kernel_amax_history", "inputs_amax_history")
 #: Slack on the claimed sparsity: per-kernel rounding of floor(sparsity * size).
 SPARSITY_SLACK = 0.005
-
-
-def _keras():
-    from course.runtime import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-def flat_layers(model) -> list:
-    """The model's layers, nested models opened up, in order."""
-    keras = _keras()
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layers.extend(flat_layers(layer))
-        else:
-            layers.append(layer)
-    return layers
 
 
 def _kinds(model, kinds) -> list:
@@ -117,7 +97,7 @@ def _test_data():
 
 def _cnn_problems(model) -> List[str]:
     """Form rules shared by the three questions: one (28, 28, 1) input, 10 outputs."""
-    keras = _keras()
+    keras = keras_module()
     if not isinstance(model, keras.Model):
         return [f"Expected a Keras model, got {type(model).__name__}."]
     try:
