@@ -10,12 +10,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course.checks.handin import ANSWER_SUFFIX, artifact_path, hand_in
-from course.grading import judge
+from course.grading import judge, rerun
 from course.grading.artifacts import Verdict
 from course.grading.judge import (
     AnswerKey,
     FunctionQuestion,
-    _definitions_only,
     answer_values,
     as_verdict,
     case_rng,
@@ -23,9 +22,9 @@ from course.grading.judge import (
     load_key,
     read_answer,
     run_judge,
-    runner_sources,
 )
 from course.grading.limits import Limits
+from course.grading.rerun import _definitions_only, runner_sources
 
 
 def _cell(source, grade_id=None, grade=False, solution=False, points=None, kind="code"):
@@ -499,7 +498,7 @@ def test_a_call_that_ignores_the_alarm_is_stopped_from_outside(sandboxed):
     assert why == "" and records is not None
     assert [r["status"] for r in records] == ["ok", "timeout", "ok", "raised", "ok"]
     assert records[0]["value"] == records[2]["value"] == records[4]["value"] == 2
-    assert time.monotonic() - started < 1 + judge.CALL_GRACE + 20
+    assert time.monotonic() - started < 1 + rerun.CALL_GRACE + 20
 
 
 def test_the_runner_as_a_whole_stops_at_the_notebooks_limit():
