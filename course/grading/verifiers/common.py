@@ -2,6 +2,11 @@
 
 import importlib
 
+# The flattening the notebooks' own helpers use (kernel side, so it cannot import this package).
+from course.compression import _layers as flat_layers
+
+__all__ = ["keras_module", "load_safely", "flat_layers"]
+
 
 def keras_module(hub: bool = False):
     """Keras, after ``course.runtime.import_tensorflow``; with ``hub``, keras-hub imported too (registers its layers for safe-mode loading)."""
@@ -36,15 +41,3 @@ def load_safely(path: str, advice: str, hub: bool = False, compile: bool = True)
     except Exception as err:  # Keras raises many kinds of errors for files it cannot load
         reason = (str(err).splitlines() or [""])[0][:200]
         raise AssertionError(f"The grader could not load the model you handed in ({type(err).__name__}: {reason}). {advice}") from None
-
-
-def flat_layers(model) -> list:
-    """The model's layers, nested models opened up, in order."""
-    keras = keras_module()
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layers.extend(flat_layers(layer))
-        else:
-            layers.append(layer)
-    return layers
