@@ -116,6 +116,21 @@ def _cnn_problems(model) -> List[str]:
     return []
 
 
+def _load_cnn(artifact_path: str):
+    """What the int8 and pruning verifiers do first: the profile, the model loaded, its CNN structure checked.
+
+    Returns:
+        ``(profile, model, metrics, verdict)``; ``verdict`` is a failed one when the structure is wrong, else ``None``.
+    """
+    from course.profiles import get_profile
+
+    profile = get_profile()
+    model = load_handed_in(artifact_path)
+    problems = _cnn_problems(model)
+    metrics = {"profile": profile.name}
+    return profile, model, metrics, (Verdict(False, " ".join(problems), metrics) if problems else None)
+
+
 def _accuracy_verdict(model, metrics: dict, threshold: float, started: float, what: str, advice: str, passed: str) -> Verdict:
     """The verdict on the grader's own test accuracy of ``model`` against ``threshold``.
 
@@ -160,15 +175,10 @@ def verify_int8_model(artifact_path: str) -> Verdict:
     Returns:
         The verdict, with the bytes, ratio and accuracy in its metrics.
     """
-    from course.profiles import get_profile
-
     started = time.monotonic()
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = _cnn_problems(model)
-    metrics = {"profile": profile.name}
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, model, metrics, failed = _load_cnn(artifact_path)
+    if failed:
+        return failed
     convolutions, dense = _kinds(model, CONVOLUTIONS), _kinds(model, DENSE)
     if len(convolutions) < 2:
         return Verdict(False, "Hand in the quantized reference CNN (two or more Conv2D layers), not another model.", metrics)
@@ -217,15 +227,10 @@ def verify_pruned_model(artifact_path: str) -> Verdict:
         The verdict, with the sparsity and accuracy in its metrics.
     """
     from course.compression import sparsity
-    from course.profiles import get_profile
-
     started = time.monotonic()
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = _cnn_problems(model)
-    metrics = {"profile": profile.name}
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, model, metrics, failed = _load_cnn(artifact_path)
+    if failed:
+        return failed
     if len(_kinds(model, CONVOLUTIONS)) < 2:
         return Verdict(False, "Hand in the pruned reference CNN (two or more Conv2D layers), not another model.", metrics)
     share = sparsity(model)
