@@ -24,7 +24,6 @@ complete; ``COURSE_INSTALLER=pip`` uses pip instead.
 """
 
 import argparse
-import glob
 import hashlib
 import json
 import os
@@ -33,36 +32,26 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from course.gpu import nvidia_gpu
 from course.lockfile import CPU_LOCK, DEV_LOCK, GPU_LOCK, NODEPS, ROOT
 
 UV_VERSION = "0.13.8"
 STAMP = ".installed"
 #: Printed by the GPU check in the new environment: number of GPUs TensorFlow lists.
-GPU_PROBE = (
+COUNT_TENSORFLOW_GPUS = (
     "import os; os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3'); import tensorflow as tf; "
     "print('GPUS', len(tf.config.list_physical_devices('GPU')))"
 )
 
 
 def nvidia_present() -> Tuple[bool, str]:
-    """Whether this machine has an NVIDIA GPU (whatever TensorFlow makes of it).
+    """Whether this machine has an NVIDIA GPU (whatever TensorFlow makes of it): ``course.gpu.nvidia_gpu``.
 
     Returns:
         ``(present, how it was found or why not)``.
     """
-    nodes = sorted(glob.glob("/dev/nvidia[0-9]*"))
-    if nodes:
-        return True, f"NVIDIA device {nodes[0]} found"
-    smi = shutil.which("nvidia-smi")
-    if smi:
-        try:
-            out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
-            return False, "nvidia-smi did not answer"
-        if out.returncode == 0 and "GPU" in out.stdout:
-            return True, out.stdout.strip().splitlines()[0]
-        return False, "nvidia-smi lists no GPU"
-    return False, "no NVIDIA GPU found (no /dev/nvidia*, no nvidia-smi)"
+    found = nvidia_gpu(ask_smi=True)
+    return found.present, found.found
 
 
 def choose(gpu: str, detect=nvidia_present) -> Tuple[str, str]:
@@ -170,7 +159,7 @@ def install(venv: str, steps: List[str], kind: str, python: str = sys.executable
 def tensorflow_gpus(vpython: str) -> Optional[int]:
     """Number of GPUs TensorFlow in the environment lists (None if TensorFlow does not start)."""
     try:
-        out = subprocess.run([vpython, "-c", GPU_PROBE], capture_output=True, text=True, timeout=600)
+        out = subprocess.run([vpython, "-c", COUNT_TENSORFLOW_GPUS], capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in out.stdout.splitlines():

@@ -8,13 +8,12 @@ solution, named in the comment beside it; a value that no run has checked
 yet is marked UNVERIFIED.
 """
 
-import glob
-import os
 import sys
 from dataclasses import dataclass
 from typing import Optional
 
 from course.config import Settings, get_settings
+from course.gpu import nvidia_gpu
 
 
 @dataclass(frozen=True)
@@ -292,31 +291,20 @@ GPU = Profile(
 PROFILES = {"cpu": CPU, "gpu": GPU}
 
 
-def device_nodes(environ=None) -> list:
-    """GPU device nodes a process here could use (none when ``CUDA_VISIBLE_DEVICES`` hides them).
-
-    Without such a node TensorFlow cannot list a GPU, so asking it is not
-    needed (and costs seconds); with one, only TensorFlow can tell.
-
-    Args:
-        environ: Environment to read (default ``os.environ``).
-    """
-    env = os.environ if environ is None else environ
-    if env.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return []
-    return sorted(glob.glob("/dev/nvidia[0-9]*") + glob.glob("/dev/dxg"))
-
-
 def gpu_visible() -> bool:
     """Tells whether TensorFlow can use a GPU: what the profile follows in ``auto`` mode.
 
+    Whether the machine has one at all is ``course.gpu.nvidia_gpu``; this is
+    TensorFlow's own view.
+
     Returns:
         ``True`` if TensorFlow lists a GPU. It is imported (quietly) to ask,
-        unless no GPU device node exists, in which case it cannot list one.
+        unless no usable GPU device file exists (``nvidia_gpu().usable``), in
+        which case it cannot list one.
         A GPU whose driver or CUDA libraries TensorFlow cannot use counts as
         no GPU, so such a machine gets the CPU profile's budgets.
     """
-    if "tensorflow" not in sys.modules and not device_nodes():
+    if "tensorflow" not in sys.modules and not nvidia_gpu().usable:
         return False
     from course.runtime import import_tensorflow
 

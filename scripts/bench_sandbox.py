@@ -53,7 +53,9 @@ def kernel_start(sandboxed: bool) -> float:
 
 def verifier_start(sandboxed: bool) -> float:
     """Seconds to run a verifier-like process that imports the course, sandboxed or not."""
-    from course.grading.sandbox import Limits, Sandbox, run_sandboxed
+    from course.grading.bounded_run import run_sandboxed
+    from course.grading.limits import Limits
+    from course.grading.sandbox import Sandbox
 
     started = time.monotonic()
     rc, out, err, _ = run_sandboxed(
@@ -86,12 +88,12 @@ def main(argv=None) -> int:
 
     from course_copy import copy_course, use_shared_data
     from course.grading import nbgrader_api
-    from course.grading.sandbox import probe
+    from course.grading.sandbox import check_bwrap
     from course.grading.students import write_students
     from course.runtime import stderr_to
 
     use_shared_data()
-    ok, why = probe("bwrap")
+    ok, why = check_bwrap("bwrap")
     if not ok:
         print(f"The sandbox is unavailable here ({why}); nothing to compare.")
         return 1

@@ -15,8 +15,9 @@ It
    42`` replaced), with the offline data copies of ``../shared/data`` when
    present;
 4. judges each handed-in model with the grader's own verifier, in a fresh
-   process, as nbgrader does, and reads the training cell's time (the cell
-   that calls ``.fit(``) and the peak GPU memory TensorFlow reports;
+   process (``course.grading.child``), as nbgrader does, and reads the
+   training cell's time (the cell that calls ``.fit(``) and the peak GPU
+   memory TensorFlow reports (written to a file by a cell appended to the notebook);
 5. prints a table and, per assignment, a ``MEASURED`` comment block to
    paste into ``course/profiles.py`` beside the threshold it supports.
 
@@ -55,20 +56,24 @@ ASSIGNMENTS = {
 #: Assignments whose verifier reports another measure than test accuracy: (metric, bound, its name, worst of runs).
 MEASURES = {"05_tiny_gpt": ("bits_per_byte", "bound", "bits per byte on held-out test reviews", max)}
 SEED_LINE = re.compile(r"^SEED = \d+", re.MULTILINE)
-RESULT_PREFIX = "VERIFY-GPU-PROBE "
-#: Appended to each notebook: what TensorFlow saw and used.
-PROBE_CELL = f"""
-import json, resource
+#: Where the measuring cell writes what it measured (codec JSON, in the run's folder): a file, not a
+#: printed line, so nothing the notebook prints can pass for it.
+MEASUREMENTS_FILE = ".verify_gpu_measurements.json"
+#: Appended to each notebook: what TensorFlow saw and used, measured in the notebook's own kernel.
+MEASURE_CELL = f"""
+import resource
 import tensorflow as tf
+from course import codec
 _gpus = tf.config.list_physical_devices("GPU")
 _peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] if _gpus else None
-print({RESULT_PREFIX!r} + json.dumps({{
-    "gpus": [g.name for g in _gpus],
-    "gpu_name": tf.config.experimental.get_device_details(_gpus[0]).get("device_name") if _gpus else None,
-    "peak_gpu_bytes": _peak,
-    "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    "tensorflow": tf.__version__,
-}}))
+with open({MEASUREMENTS_FILE!r}, "w", encoding="utf-8") as _fh:
+    _fh.write(codec.dumps({{
+        "gpus": [g.name for g in _gpus],
+        "gpu_name": tf.config.experimental.get_device_details(_gpus[0]).get("device_name") if _gpus else None,
+        "peak_gpu_bytes": _peak,
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "tensorflow": tf.__version__,
+    }}))
 """
 
 
@@ -103,7 +108,7 @@ def seeded(source: str, seed: int) -> str:
 
 
 def prepare(assignment: str, seed: int, workdir: str) -> str:
-    """Copies the assignment's source folder into ``workdir``, sets the seed, appends the probe cell.
+    """Copies the assignment's source folder into ``workdir``, sets the seed, appends the measuring cell.
 
     Returns:
         The notebook path in ``workdir``.
@@ -121,7 +126,7 @@ def prepare(assignment: str, seed: int, workdir: str) -> str:
             done = True
     if not done:
         raise ValueError(f"{assignment}: no 'SEED = <number>' line to set")
-    nb.cells.append(nbformat.v4.new_code_cell(PROBE_CELL))
+    nb.cells.append(nbformat.v4.new_code_cell(MEASURE_CELL))
     nbformat.write(nb, path)
     return path
 
@@ -136,14 +141,16 @@ def cell_seconds(cell) -> Optional[float]:
     return round((parse(end) - parse(start)).total_seconds(), 1)
 
 
-def probe_result(nb) -> dict:
-    """The JSON the probe cell printed (empty if it did not run)."""
-    for cell in reversed(nb.cells):
-        for output in cell.get("outputs", []):
-            for line in str(output.get("text", "")).splitlines():
-                if line.startswith(RESULT_PREFIX):
-                    return json.loads(line[len(RESULT_PREFIX):])
-    return {}
+def read_measurements(workdir: str) -> dict:
+    """What the measuring cell wrote in ``workdir`` (empty if it did not run)."""
+    from course import codec
+
+    try:
+        with open(os.path.join(workdir, MEASUREMENTS_FILE), encoding="utf-8") as fh:
+            found = codec.loads(fh.read())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
@@ -151,7 +158,8 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
     import nbformat
     from nbclient import NotebookClient
 
-    from course.grading.artifacts import artifact_path, run_verifier
+    from course.checks.handin import artifact_path
+    from course.grading.artifacts import run_verifier
 
     run = Run(assignment, seed)
     _, grade_id, verifier = ASSIGNMENTS[assignment]
@@ -168,12 +176,12 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
         run.notebook_seconds = round(time.monotonic() - started, 1)
         fits = [c for c in nb.cells if c.cell_type == "code" and ".fit(" in c.source]
         run.train_seconds = cell_seconds(fits[0]) if fits else None
-        probe = probe_result(nb)
-        if probe.get("peak_gpu_bytes") is not None:
-            run.peak_gpu_mib = round(probe["peak_gpu_bytes"] / 2**20, 1)
-        if probe.get("peak_rss_kib") is not None:
-            run.peak_rss_mib = round(probe["peak_rss_kib"] / 1024, 1)
-        run.gpu_name = probe.get("gpu_name")
+        measured = read_measurements(tmp)
+        if measured.get("peak_gpu_bytes") is not None:
+            run.peak_gpu_mib = round(measured["peak_gpu_bytes"] / 2**20, 1)
+        if measured.get("peak_rss_kib") is not None:
+            run.peak_rss_mib = round(measured["peak_rss_kib"] / 1024, 1)
+        run.gpu_name = measured.get("gpu_name")
         artifact = artifact_path(grade_id, tmp)
         if os.path.exists(artifact):
             verdict = run_verifier(verifier, artifact)

@@ -2,7 +2,7 @@
 
 The reference solutions of the functions are taken from the source notebook
 itself, and judged as the grader judges them: records of the function runner
-(with the key's probes as adapters and callers), judged by the key's judges
+(with the key's adapters and callers from course/grading/returns.py), judged by the key's judges
 (``source/03_bert_imdb/bert_imdb_key.py``, ``course.grading.shared_judges``). The
 structure and pretrained-weight checks are those of
 ``course.grading.verifiers.bert``. The tests marked ``slow`` save models and

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from course import compression
-from course.grading.artifacts import load_verifier
+from course.grading.child import load_target as load_verifier
 from course.grading.verifiers import compression as verifiers
 from course.runtime import import_tensorflow
 

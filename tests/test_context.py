@@ -10,39 +10,52 @@ from course import profiles
 from course.grading import artifacts, context
 
 
+def _fake_dev(monkeypatch, tmp_path, *names):
+    """Points course.gpu at a fake /dev holding ``names``."""
+    from course import gpu
+
+    for name in names:
+        (tmp_path / name).write_text("")
+    monkeypatch.setattr(gpu, "DEV", str(tmp_path))
+
+
 def _fake_tensorflow(monkeypatch, gpus):
     fake = types.ModuleType("tensorflow")
     fake.config = types.SimpleNamespace(list_physical_devices=lambda kind=None: list(gpus))
     monkeypatch.setitem(sys.modules, "tensorflow", fake)
 
 
-def test_gpu_machine_whose_tensorflow_sees_no_gpu_gets_the_cpu_profile(course_env):
+def test_gpu_machine_whose_tensorflow_sees_no_gpu_gets_the_cpu_profile(course_env, tmp_path):
     """With an NVIDIA device node but a TensorFlow that lists no GPU (driver or CUDA mismatch), is the profile cpu?"""
-    course_env.setattr(profiles, "device_nodes", lambda environ=None: ["/dev/nvidia0"])
+    _fake_dev(course_env, tmp_path, "nvidia0")
     _fake_tensorflow(course_env, [])
     assert profiles.gpu_visible() is False and profiles.get_profile().name == "cpu"
     _fake_tensorflow(course_env, ["GPU:0"])
     assert profiles.gpu_visible() is True and profiles.get_profile().name == "gpu"
 
 
-def test_no_device_node_means_no_gpu_without_importing_tensorflow(course_env):
+def test_no_device_node_means_no_gpu_without_importing_tensorflow(course_env, tmp_path):
     """Without a GPU device node, is the answer 'no GPU' without loading TensorFlow (which costs seconds)?"""
-    course_env.setattr(profiles, "device_nodes", lambda environ=None: [])
+    _fake_dev(course_env, tmp_path)
     course_env.delitem(sys.modules, "tensorflow", raising=False)
     assert profiles.gpu_visible() is False
     assert "tensorflow" not in sys.modules
 
 
-def test_hidden_devices_are_no_device_nodes():
-    """Does CUDA_VISIBLE_DEVICES=-1 (or empty) hide every device node?"""
-    assert profiles.device_nodes({"CUDA_VISIBLE_DEVICES": "-1"}) == []
-    assert profiles.device_nodes({"CUDA_VISIBLE_DEVICES": ""}) == []
+def test_hidden_devices_resolve_to_the_cpu_profile_without_a_child(monkeypatch, tmp_path):
+    """Does CUDA_VISIBLE_DEVICES=-1 (or empty) make auto the cpu profile, with no child process asked?"""
+    from course.grading import child
+
+    _fake_dev(monkeypatch, tmp_path, "nvidia0")
+    monkeypatch.setattr(child, "call_in_child", None)  # calling it would fail the test
+    assert context.resolve_profile({"COURSE_PROFILE": "auto", "CUDA_VISIBLE_DEVICES": "-1"}) == "cpu"
+    assert context.resolve_profile({"COURSE_PROFILE": "auto", "CUDA_VISIBLE_DEVICES": ""}) == "cpu"
 
 
-def test_profile_is_resolved_once_from_the_setting_or_the_machine(monkeypatch):
+def test_profile_is_resolved_once_from_the_setting_or_the_machine(monkeypatch, tmp_path):
     """Does the grader resolve COURSE_PROFILE to cpu or gpu (an explicit value wins, auto follows the machine)?"""
     assert context.resolve_profile({"COURSE_PROFILE": "gpu"}) == "gpu"
-    monkeypatch.setattr(profiles, "device_nodes", lambda environ=None: [])
+    _fake_dev(monkeypatch, tmp_path)
     assert context.resolve_profile({"COURSE_PROFILE": "auto"}) == "cpu"
 
 
@@ -59,10 +72,10 @@ def test_data_source_is_resolved_once(monkeypatch):
         assert context.resolve_data_source({}) == expected
 
 
-def test_export_puts_the_context_into_the_environment_and_restore_takes_it_back(monkeypatch):
+def test_export_puts_the_context_into_the_environment_and_restore_takes_it_back(monkeypatch, tmp_path):
     """Do kernels and verifiers started by the grader inherit the resolved values, and is the old environment restored after?"""
     env = {"COURSE_PROFILE": "auto", "COURSE_MNIST_PATH": "/m.npz", "COURSE_IMDB_PATH": "/i"}
-    monkeypatch.setattr(profiles, "device_nodes", lambda environ=None: [])
+    _fake_dev(monkeypatch, tmp_path)
     previous = context.export_resolved(env)
     assert env["COURSE_PROFILE"] == "cpu" and env["COURSE_DATA_SOURCE"] == "local"
     context.restore(previous, env)

@@ -1,6 +1,5 @@
 """Tests for course/data.py: every source, the same shapes, and fast, clear failures."""
 
-import os
 import tarfile
 import time
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REAL_KERNELS, scratch_course, tools_env
 from course.grading import autograde, nbgrader_api
-from course.grading.sandbox import INSIDE_WORKDIR, probe
+from course.grading.sandbox import INSIDE_WORKDIR, check_bwrap
 from course.grading.students import write_submission
 
 ASSIGNMENT = "01_concepts"  # the fastest assignment to grade (NumPy only)
@@ -44,7 +44,7 @@ def _report(root):
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.skipif(not probe("bwrap")[0], reason="sandbox unavailable here")
+@pytest.mark.skipif(not check_bwrap("bwrap")[0], reason="sandbox unavailable here")
 def test_plain_nbgrader_autograde_runs_the_kernel_in_the_sandbox(tmp_path):
     """Does `nbgrader autograde` (as formgrader runs it) get the course's sandbox from nbgrader_config.py?"""
     root = _course(tmp_path)

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from conftest import REAL_KERNELS, scratch_course, tools_env
-from course.grading.sandbox import probe
+from course.grading.sandbox import check_bwrap
 from course.grading.students import write_submission
 
 ASSIGNMENT = "01_concepts"
@@ -30,7 +30,7 @@ PERFECT = 34
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not probe("bwrap")[0], reason=f"sandbox unavailable here: {probe('bwrap')[1]}"),
+    pytest.mark.skipif(not check_bwrap("bwrap")[0], reason=f"sandbox unavailable here: {check_bwrap('bwrap')[1]}"),
 ]
 
 

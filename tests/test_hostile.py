@@ -26,7 +26,7 @@ from conftest import REAL_KERNELS, copy_course
 from course.grading import autograde, nbgrader_api
 from course.grading.instructor_lines import course_secret_lines, normalise_html
 from course.grading.leaks import find_leaks, own_lines, source_notebooks
-from course.grading.sandbox import probe
+from course.grading.sandbox import check_bwrap
 from hostile_students import SUCCESS_WORDS, write_hostile_class
 
 ASSIGNMENT = "01_concepts"
@@ -35,7 +35,7 @@ LIMIT_MB = 2500
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not probe("bwrap")[0], reason=f"sandbox unavailable here: {probe('bwrap')[1]}"),
+    pytest.mark.skipif(not check_bwrap("bwrap")[0], reason=f"sandbox unavailable here: {check_bwrap('bwrap')[1]}"),
 ]
 
 

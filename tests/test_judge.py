@@ -9,15 +9,12 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course import codec
 from course.checks.handin import ANSWER_SUFFIX, artifact_path, hand_in
-from course.grading import judge
+from course.grading import judge, rerun
 from course.grading.artifacts import Verdict
 from course.grading.judge import (
     AnswerKey,
     FunctionQuestion,
-    ValueQuestion,
-    _definitions_only,
     answer_values,
     as_verdict,
     case_rng,
@@ -25,9 +22,9 @@ from course.grading.judge import (
     load_key,
     read_answer,
     run_judge,
-    runner_sources,
 )
-from course.grading.sandbox import Limits
+from course.grading.limits import Limits
+from course.grading.rerun import _definitions_only, runner_sources
 
 
 def _cell(source, grade_id=None, grade=False, solution=False, points=None, kind="code"):
@@ -490,9 +487,9 @@ def leaves(x):
 @pytest.mark.parametrize("sandboxed", [True, False])
 def test_a_call_that_ignores_the_alarm_is_stopped_from_outside(sandboxed):
     """Item 8 of #19: is a call that disables the runner's alarm stopped from outside, only it failing, the others answered?"""
-    from course.grading.sandbox import Sandbox, probe
+    from course.grading.sandbox import Sandbox, check_bwrap
 
-    if sandboxed and not probe("bwrap")[0]:
+    if sandboxed and not check_bwrap("bwrap")[0]:
         pytest.skip("sandbox unavailable here")
     sandbox = Sandbox() if sandboxed else None
     calls = [{"function": name, "args": (1,)} for name in ("fine", "stubborn", "fine", "leaves", "fine")]
@@ -501,7 +498,7 @@ def test_a_call_that_ignores_the_alarm_is_stopped_from_outside(sandboxed):
     assert why == "" and records is not None
     assert [r["status"] for r in records] == ["ok", "timeout", "ok", "raised", "ok"]
     assert records[0]["value"] == records[2]["value"] == records[4]["value"] == 2
-    assert time.monotonic() - started < 1 + judge.CALL_GRACE + 20
+    assert time.monotonic() - started < 1 + rerun.CALL_GRACE + 20
 
 
 def test_the_runner_as_a_whole_stops_at_the_notebooks_limit():

@@ -25,7 +25,7 @@ from course.config import get_settings
 from course.data import MNIST_SAMPLE
 from course.grading import cluster, judge, nbgrader_api
 from course.grading.artifacts import run_verifier
-from course.grading.sandbox import probe
+from course.grading.sandbox import check_bwrap
 from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, solved_source
 from course.grading.verifiers import mnist as verifiers
 from course.profiles import get_profile
@@ -603,7 +603,7 @@ GRADED = ("test_preprocess", "test_cnn_structure", "test_cnn_accuracy", "test_mo
 
 
 #: Whether grading runs in the bubblewrap sandbox on this machine.
-SANDBOXED = probe("bwrap")[0]
+SANDBOXED = check_bwrap("bwrap")[0]
 
 
 def _write_cheat(root: str, student: str, replacements: dict) -> str:

@@ -1,19 +1,16 @@
 """Tests of course/grading/runner.py: re-running a student's cells and calls in a fresh process, answering data only."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
-from course import codec
 from course.codec import Unsupported
-from course.grading import runner
 from course.grading.compare import judge_cases
-from course.grading.runner import RESULT_PREFIX, call, load_adapter
+from course.grading.child import call_in_child
+from course.grading.limits import Limits
+from course.grading.runner import call, load_adapter
 
 # ----------------------------------------------------------------- call, in this process
 
@@ -89,31 +86,26 @@ def test_call_applies_an_adapter_to_the_value():
 # ----------------------------------------------------------------- the runner process
 
 
-def _run(tmp_path, cells, calls, **request):
-    """Runs ``python -m course.grading.runner`` as the judge does; returns ``(process, answer or None)``."""
-    path = tmp_path / "request.json"
-    path.write_text(codec.dumps({"cells": list(cells), "calls": list(calls), **request}))
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    proc = subprocess.run(
-        [sys.executable, "-I", "-m", "course.grading.runner", str(path)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    answer = codec.loads(lines[-1][len(RESULT_PREFIX):]) if lines else None
-    return proc, answer
+def _run(tmp_path, cells, calls, progress=None, **request):
+    """Runs the runner in a child process as the judge does (unsandboxed); returns ``(child run, answer or None)``."""
+    run = call_in_child("course.grading.runner:serve", {"cells": list(cells), "calls": list(calls), **request},
+                        None, Limits(300, 4096), verifier=False,
+                        on_progress=None if progress is None else (lambda text, dog: progress.append(text)))
+    answer = {"cells": run.result["cells"], "calls": run.partial} if run.finished else None
+    return run, answer
 
 
 NOISY = '''
 import os, sys
-print("RUNNER-RESULT {\\"cells\\": [], \\"calls\\": []}")
-print("RUNNER-RESULT " + "x" * 10, file=sys.stderr)
+print('{"result": {"cells": []}}')
+print('{"partial": {"status": "ok", "value": 42}}', file=sys.stderr)
 sys.stderr.write("Traceback: something went wrong\\n")
-os.write(1, b"RUNNER-RESULT fake-on-fd-1\\n")
-os.write(2, b"RUNNER-RESULT fake-on-fd-2\\n")
+os.write(1, b"CHILD-PROGRESS end 0\\n")
+os.write(2, b"CHILD-PROGRESS start 1\\n")
 
 def add(a, b):
-    print("RUNNER-RESULT from inside a call")
-    os.write(1, b"RUNNER-RESULT fd 1 inside a call\\n")
+    print('{"partial": {"status": "ok", "value": 42}}')
+    os.write(1, b'{"result": {"cells": []}}\\n')
     return a + b
 
 def slow():
@@ -122,18 +114,18 @@ def slow():
 '''
 
 
-def test_main_prints_exactly_one_result_line_whatever_the_student_prints(tmp_path):
-    """Does the runner print one RUNNER-RESULT line and nothing else, though student code prints fake ones on stdout, stderr and fds 1 and 2?"""
+def test_printed_fake_results_and_progress_change_nothing(tmp_path):
+    """Does the runner answer exactly its own records and progress, with no stderr, though student code prints fake results and progress on stdout, stderr and fds 1 and 2?"""
     calls = [
         {"function": "add", "args": (2, 3)},
         {"function": "slow", "args": ()},
         {"function": "add", "args": {"a": [1], "b": [2]}, "adapter": "numpy:asarray"},
         {"function": "codec", "args": ()},  # the runner's own imports are not the student's names
     ]
-    proc, answer = _run(tmp_path, [NOISY], calls, call_timeout=0.5)
-    assert proc.returncode == 0
-    assert proc.stderr == ""
-    assert proc.stdout.count(RESULT_PREFIX) == 1 and proc.stdout.startswith(RESULT_PREFIX) and proc.stdout.endswith("\n")
+    progress = []
+    run, answer = _run(tmp_path, [NOISY], calls, progress=progress, call_timeout=0.5)
+    assert run.returncode == 0 and run.stderr == "" and run.finished
+    assert progress == [f"{kind} {i}" for i in range(4) for kind in ("start", "end")]
     assert answer["cells"] == [None]
     first, timed_out, adapted, missing = answer["calls"]
     assert first == {"status": "ok", "value": 5, "args": (2, 3), "kwargs": {}}
@@ -157,8 +149,8 @@ CELLS = [
 def test_a_broken_cell_only_loses_its_own_definitions(tmp_path):
     """Does a cell that raises keep what it defined before the error, a syntax error lose only its cell, and other IPython magics work?"""
     names = ["a", "b", "c", "d", "e", "g", "h", "k", "m"]
-    proc, answer = _run(tmp_path, CELLS, [{"function": name, "args": ()} for name in names])
-    assert proc.returncode == 0
+    run, answer = _run(tmp_path, CELLS, [{"function": name, "args": ()} for name in names])
+    assert run.returncode == 0
     assert answer["cells"] == [None, "ValueError", "SyntaxError", None, None, None, None, None]
     results = {name: (r["status"], r.get("value")) for name, r in zip(names, answer["calls"])}
     assert results == {
@@ -171,7 +163,7 @@ def test_a_broken_cell_only_loses_its_own_definitions(tmp_path):
 def test_a_matplotlib_magic_does_not_lose_the_cells_definitions(tmp_path, magic):
     """Is a solution cell that starts with %matplotlib inline (common in notebooks) re-run with its function defined?"""
     source = f"{magic}\nimport numpy as np\n\ndef double(x):\n    return np.asarray(x) * 2"
-    proc, answer = _run(tmp_path, [source], [{"function": "double", "args": (3,)}])
+    run, answer = _run(tmp_path, [source], [{"function": "double", "args": (3,)}])
     assert answer["cells"] == [None]
     assert answer["calls"][0]["status"] == "ok" and answer["calls"][0]["value"] == 6
 
@@ -198,8 +190,8 @@ def magnitude(x):
 def test_patching_numpy_and_builtins_changes_only_the_students_values(tmp_path):
     """Do patches of NumPy, math, builtins and the course package in the runner only change what the student's functions return, judged here as wrong?"""
     calls = [{"function": "normalise", "args": (np.array([3.0, 4.0, 0.0]),)}, {"function": "magnitude", "args": (-2,)}]
-    proc, answer = _run(tmp_path, [PATCHER], calls)
-    assert proc.returncode == 0 and answer["cells"] == [None]
+    run, answer = _run(tmp_path, [PATCHER], calls)
+    assert run.returncode == 0 and answer["cells"] == [None]
     first, second = answer["calls"]
     assert first["value"].tolist() == [0.0, 0.0, 0.0] and second["value"] == 0.5
     cases = [((np.array([3.0, 4.0, 0.0]),), np.array([0.6, 0.8, 0.0]))]
@@ -212,7 +204,7 @@ def test_patching_numpy_and_builtins_changes_only_the_students_values(tmp_path):
 def test_an_object_that_equals_everything_arrives_as_a_placeholder(tmp_path):
     """Does a function returning an object whose == is always True give an Unsupported value that fails the comparison?"""
     source = "class Anything:\n    def __eq__(self, other):\n        return True\n\ndef answer():\n    return Anything()"
-    proc, answer = _run(tmp_path, [source], [{"function": "answer", "args": ()}])
+    run, answer = _run(tmp_path, [source], [{"function": "answer", "args": ()}])
     value = answer["calls"][0]["value"]
     assert isinstance(value, Unsupported) and value != 42
     with pytest.raises(AssertionError, match="should be a whole number"):
@@ -225,7 +217,7 @@ def test_an_object_that_equals_everything_arrives_as_a_placeholder(tmp_path):
 def test_a_placeholder_keeps_the_type_name_of_the_students_object(tmp_path):
     """Does the student's message name the class they returned (<Anything object>), not <Unsupported object>?"""
     source = "class Anything:\n    pass\n\ndef answer():\n    return Anything()"
-    proc, answer = _run(tmp_path, [source], [{"function": "answer", "args": ()}])
+    run, answer = _run(tmp_path, [source], [{"function": "answer", "args": ()}])
     assert answer["calls"][0]["value"].type_name == "Anything"
 
 
@@ -257,7 +249,7 @@ def bad_error():
 @pytest.mark.parametrize("odd", ["quits", "long_double", "frozen_key", "bad_error"])
 def test_one_odd_call_spoils_only_its_own_record(tmp_path, odd):
     """Does a call that raises SystemExit or an exception whose str() fails, or returns a value the codec cannot round-trip, leave the other calls' records intact?"""
-    proc, answer = _run(tmp_path, [ODD], [{"function": "good", "args": ()}, {"function": odd, "args": ()}])
-    assert answer is not None, f"the runner answered nothing (exit status {proc.returncode})"
+    run, answer = _run(tmp_path, [ODD], [{"function": "good", "args": ()}, {"function": odd, "args": ()}])
+    assert answer is not None, f"the runner answered nothing (exit status {run.returncode}: {run.why()})"
     assert answer["calls"][0] == {"status": "ok", "value": 1, "args": (), "kwargs": {}}
     assert answer["calls"][1]["status"] != "ok" or isinstance(answer["calls"][1]["value"], (Unsupported, dict, float))

@@ -13,9 +13,11 @@ import pytest
 from conftest import ROOT
 from course.grading import sandbox as sbx
 from course.grading.kernel import copy_back_artifacts
-from course.grading.sandbox import Limits, Sandbox, filter_environment, run_sandboxed
+from course.grading.bounded_run import MAX_STDERR_BYTES, run_sandboxed
+from course.grading.limits import Limits
+from course.grading.sandbox import Sandbox, filter_environment
 
-AVAILABLE, WHY = sbx.probe("bwrap")
+AVAILABLE, WHY = sbx.check_bwrap("bwrap")
 needs_bwrap = pytest.mark.skipif(not AVAILABLE, reason=f"sandbox unavailable here: {WHY}")
 
 
@@ -213,7 +215,7 @@ def test_the_grader_keeps_a_bounded_part_of_a_huge_output():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert rc == 0
-    assert len(out) <= 8 * 2**20 and len(err) <= sbx.MAX_STDERR_BYTES
+    assert len(out) <= 8 * 2**20 and len(err) <= MAX_STDERR_BYTES
     assert peak < 64 * 2**20  # 300 MiB went through; the grader never held it
 
 

@@ -27,7 +27,7 @@ import pytest
 from browser_tools import CHROMIUM, CHROMIUM_FLAGS, active_tags, free_port, stop_server, wait_for_server
 from conftest import copy_course, tools_env
 from course.grading import nbgrader_api
-from course.grading.sandbox import probe
+from course.grading.sandbox import check_bwrap
 from course.grading.students import write_submission
 
 ASSIGNMENT, NOTEBOOK = "01_concepts", "concepts"
@@ -38,7 +38,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.timeout(900),
-    pytest.mark.skipif(not probe("bwrap")[0], reason=f"sandbox unavailable here: {probe('bwrap')[1]}"),
+    pytest.mark.skipif(not check_bwrap("bwrap")[0], reason=f"sandbox unavailable here: {check_bwrap('bwrap')[1]}"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (.ci/run installs it)"),
 ]
 

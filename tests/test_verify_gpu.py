@@ -28,14 +28,14 @@ def test_dry_run_plans_three_seeds_of_both_references_in_the_gpu_environment():
             assert any(assignment in r and f"SEED={seed};" in r for r in runs)
 
 
-def test_prepared_notebook_has_the_seed_and_the_probe(tmp_path):
-    """Is each run's copy of the reference notebook seeded as asked and ended with the GPU probe?"""
+def test_prepared_notebook_has_the_seed_and_the_measuring_cell(tmp_path):
+    """Is each run's copy of the reference notebook seeded as asked and ended with the cell that writes the GPU measurements?"""
     for assignment in verify_gpu.ASSIGNMENTS:
         path = verify_gpu.prepare(assignment, 7, str(tmp_path / assignment))
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert "SEED = 7" in code and "SEED = 42" not in code
-        assert verify_gpu.RESULT_PREFIX in nb.cells[-1].source
+        assert verify_gpu.MEASUREMENTS_FILE in nb.cells[-1].source
         assert any(".fit(" in c.source for c in nb.cells if c.cell_type == "code"), "the training cell is timed"
         grade_id = verify_gpu.ASSIGNMENTS[assignment][1]
         assert any(c.metadata.get("nbgrader", {}).get("grade_id") == grade_id for c in nb.cells)
@@ -73,3 +73,14 @@ def test_cpu_run_of_the_mnist_reference_measures_what_the_gpu_run_would(tmp_path
     assert 0 < run["train_seconds"] < run["notebook_seconds"]
     assert run["peak_gpu_mib"] is None and run["peak_rss_mib"] > 100  # no GPU here: no GPU memory to report
     assert "MEASURED (scripts/verify_gpu.py" in out.stdout and "seeds 3" in out.stdout
+
+
+def test_measurements_are_read_from_their_file_not_from_printed_output(tmp_path):
+    """Are the measurements read from the file the cell writes (codec JSON), empty when it is missing or garbage?"""
+    from course import codec
+
+    assert verify_gpu.read_measurements(str(tmp_path)) == {}
+    (tmp_path / verify_gpu.MEASUREMENTS_FILE).write_text("not json")
+    assert verify_gpu.read_measurements(str(tmp_path)) == {}
+    (tmp_path / verify_gpu.MEASUREMENTS_FILE).write_text(codec.dumps({"peak_gpu_bytes": 2**30, "gpu_name": "H100"}))
+    assert verify_gpu.read_measurements(str(tmp_path)) == {"peak_gpu_bytes": 2**30, "gpu_name": "H100"}

@@ -11,21 +11,16 @@ computes what it checks. Nothing the student's code did in the kernel (an
 overwritten variable, a patched ``evaluate``/``predict`` or ``course``
 helper, a model that returns stored answers) reaches that process. If the
 verifier fails, the test cell gets an error output and scores zero.
-
-Run by hand: ``python -m course.grading.artifacts VERIFIER ARTIFACT [VERIFIER ARTIFACT ...]``.
 """
 
-import importlib
-import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Sequence, Tuple
 
-from course.checks.handin import ARTIFACT_DIR, artifact_path  # noqa: F401 (where hand-ins are stored)
+from course.checks.handin import ARTIFACT_DIR, artifact_path  # where hand-ins are stored
 
-RESULT_PREFIX = "VERIFY-RESULT "
+__all__ = ["ARTIFACT_DIR", "artifact_path", "Verdict", "run_verifier", "run_verifiers", "verify_all"]
 
 
 @dataclass
@@ -53,19 +48,13 @@ class Verdict:
             self.score = 0.0
 
 
-def load_verifier(spec: str):
-    """Imports ``'package.module:function'``."""
-    module_name, _, function = spec.partition(":")
-    return getattr(importlib.import_module(module_name), function)
-
-
 def run_verifier(spec: str, artifact: str, timeout: float = 1800, sandbox=None) -> Verdict:
     """Runs one verifier on one artifact in a fresh, isolated process (see ``run_verifiers``)."""
     return run_verifiers([(spec, artifact)], ["artifact"], timeout, sandbox)["artifact"]
 
 
 def run_verifiers(pairs: Sequence[Tuple[str, str]], names: Sequence[str], timeout: float = 1800, sandbox=None) -> Dict[str, Verdict]:
-    """Runs verifiers on artifacts, all in one fresh, isolated Python process.
+    """Runs verifiers on artifacts, all in one fresh, isolated Python process (``course.grading.child``).
 
     The process runs in the grading sandbox when one is given and usable
     (``course.grading.sandbox``): the artifacts are mounted read-only, the
@@ -84,13 +73,12 @@ def run_verifiers(pairs: Sequence[Tuple[str, str]], names: Sequence[str], timeou
         Name → verdict (a failed one if nothing was handed in, or the process
         crashed or ran past a limit).
     """
+    from course.grading.child import call_in_child
     from course.grading.context import sidecar_path
-    from course.grading.sandbox import Limits, run_sandboxed
+    from course.grading.limits import Limits
 
     verdicts: Dict[str, Verdict] = {}
-    argv = [sys.executable, "-I", "-m", "course.grading.artifacts"]
-    mounts = []
-    waiting = []
+    mounts, jobs, waiting = [], [], []
     for index, ((spec, artifact), name) in enumerate(zip(pairs, names)):
         if not os.path.isfile(artifact) or os.path.islink(artifact):
             verdicts[name] = Verdict(False, "No model was handed in for grading: the test cell did not get that far.")
@@ -100,46 +88,40 @@ def run_verifiers(pairs: Sequence[Tuple[str, str]], names: Sequence[str], timeou
         sidecar = sidecar_path(artifact)  # the profile the model was trained under
         if os.path.isfile(sidecar):
             mounts.append((sidecar, sidecar_path(inside)))
-        argv += [spec, inside]
+        jobs.append((spec, inside))
         waiting.append(name)
     if not waiting:
         return verdicts
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    for variable in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
-        env.pop(variable, None)
     limits = sandbox.verifier_limits_tuple() if sandbox is not None else Limits(timeout, 2**20)
     limits = Limits(min(timeout, limits.seconds), limits.memory_mb)
     started = time.monotonic()
-    _, stdout, stderr, reason = run_sandboxed(argv, sandbox, limits, read_only=mounts, env=env)
-    found = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
+    run = call_in_child("course.grading.artifacts:verify_all", jobs, sandbox, limits, read_only=mounts)
     for position, name in enumerate(waiting):
-        if reason:
-            verdicts[name] = Verdict(False, f"Grading the model was stopped: {reason}.")
-        elif position < len(found):
-            verdict = Verdict(**json.loads(found[position][len(RESULT_PREFIX):]))
+        if run.limit:
+            verdicts[name] = Verdict(False, f"Grading the model was stopped: {run.limit}.")
+        elif position < len(run.partial):
+            try:
+                verdict = Verdict(**run.partial[position])
+            except TypeError:
+                verdict = Verdict(False, "The saved model could not be graded (its verdict was unreadable).")
             verdict.metrics.setdefault("verify_seconds", round(time.monotonic() - started, 1))
             verdicts[name] = verdict
         else:
-            verdicts[name] = Verdict(False, f"The saved model could not be graded ({tail[0][:300]}).")
+            verdicts[name] = Verdict(False, f"The saved model could not be graded ({run.why()}).")
     return verdicts
 
 
-def main(argv=None) -> int:
-    """Entry point of the isolated process: one ``VERIFY-RESULT`` JSON line per (verifier, artifact) pair."""
-    argv = sys.argv[1:] if argv is None else argv
+def verify_all(jobs: Sequence[Tuple[str, str]], reply) -> int:
+    """The child's side (``course.grading.child``): one verdict per ``(verifier, artifact)`` pair, kept as it comes."""
+    from course.grading.child import load_target
     # Grading context (issue 14): a model trained under another profile is refused.
     from course.grading.context import profile_mismatch
 
-    for spec, artifact in zip(argv[0::2], argv[1::2]):
+    for spec, artifact in jobs:
         refusal = profile_mismatch(artifact)
         try:
-            verdict = Verdict(False, refusal, {"refused": "profile"}) if refusal else load_verifier(spec)(artifact)
+            verdict = Verdict(False, refusal, {"refused": "profile"}) if refusal else load_target(spec)(artifact)
         except AssertionError as err:
             verdict = Verdict(False, str(err))
-        print(RESULT_PREFIX + json.dumps(asdict(verdict)), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        reply.partial(asdict(verdict))
+    return len(jobs)

@@ -17,23 +17,28 @@ demanding GPU thresholds from a CPU-trained model or the reverse.
 
 import json
 import os
-import subprocess
-import sys
 from typing import Dict, Mapping, MutableMapping, Optional
 
-from course.checks.handin import SIDECAR_SUFFIX, sidecar_path, write_sidecar  # noqa: F401  (kernel side: they run in the student's kernel)
+from course.checks.handin import SIDECAR_SUFFIX, sidecar_path, write_sidecar  # kernel side: they run in the student's kernel
 from course.config import get_settings
 
-#: Prints the profile that ``auto`` resolves to on this machine (TensorFlow asked in a child process).
-_PROFILE_PROBE = "from course.profiles import get_profile; print('PROFILE', get_profile().name)"
+__all__ = [
+    "SIDECAR_SUFFIX", "sidecar_path", "write_sidecar", "resolve_profile", "resolve_data_source", "resolve",
+    "export_resolved", "restore", "read_sidecar", "profile_mismatch",
+]
+#: Seconds and MiB the child that asks TensorFlow for the profile may take.
+PROFILE_CHILD_SECONDS, PROFILE_CHILD_MB = 600, 2**20
 
 
 def resolve_profile(environ: Optional[Mapping[str, str]] = None) -> str:
     """The profile name ``COURSE_PROFILE`` resolves to here, ``'cpu'`` or ``'gpu'``.
 
-    ``auto`` follows what TensorFlow can use (``course.profiles.gpu_visible``);
-    where that needs TensorFlow, it is asked in a child process, so the
-    grader itself does not load it.
+    ``auto`` follows what TensorFlow can use (``course.profiles.gpu_visible``):
+    without a usable GPU device file (``course.gpu.nvidia_gpu``) that is
+    ``cpu``; with one, TensorFlow is asked in a child process
+    (``course.grading.child``, trusted code, unsandboxed so that it sees the
+    GPU), so the grader itself does not load it. A child that gives no answer
+    means ``cpu``.
 
     Args:
         environ: Environment to read and to give the child (default ``os.environ``).
@@ -42,18 +47,27 @@ def resolve_profile(environ: Optional[Mapping[str, str]] = None) -> str:
     settings = get_settings(env)
     if settings.profile != "auto":
         return settings.profile
-    from course.profiles import device_nodes
+    from course.gpu import nvidia_gpu
 
-    if not device_nodes(env):
+    if not nvidia_gpu(env).usable:
         return "cpu"
-    out = subprocess.run(
-        [sys.executable, "-c", _PROFILE_PROBE],
-        capture_output=True, text=True, timeout=600, env=dict(env, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("PROFILE "):
-            return line.split()[1]
-    return "cpu"
+    from course.grading.child import ChildError, call_in_child
+    from course.grading.limits import Limits
+
+    run = call_in_child("course.grading.context:profile_here", None, None,
+                        Limits(PROFILE_CHILD_SECONDS, PROFILE_CHILD_MB), env=env)
+    try:
+        name = run.value()
+    except ChildError:
+        return "cpu"
+    return name if name in ("cpu", "gpu") else "cpu"
+
+
+def profile_here(_payload, _reply) -> str:
+    """The child's side of ``resolve_profile``: the profile ``auto`` resolves to in this process."""
+    from course.profiles import get_profile
+
+    return get_profile().name
 
 
 def resolve_data_source(environ: Optional[Mapping[str, str]] = None) -> str:

@@ -60,6 +60,7 @@ FORMAT = "execution-cache-1"
 GRADER_ONLY = (
     "grading/artifacts.py",
     "grading/autograde.py",
+    "grading/child.py",
     "grading/cluster.py",
     "grading/compare.py",
     "grading/exports.py",
@@ -70,6 +71,8 @@ GRADER_ONLY = (
     "grading/preprocessors/redact_hidden_tests.py",
     "grading/preprocessors/verify_artifacts.py",
     "grading/report.py",
+    "grading/rerun.py",
+    "grading/returns.py",
     "grading/runner.py",
     "grading/sanitize.py",
     "grading/shared_judges.py",

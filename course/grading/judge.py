@@ -16,6 +16,10 @@ how to judge each one:
   sandboxed process per notebook (``course.grading.artifacts``), which
   loads it with Keras' safe mode: it runs trusted code on data.
 
+It is one module because its one job is judging a notebook from its key: the
+question kinds, loading the key, reading the hand-ins and ``judge_notebook``
+(the runner's side lives in ``course.grading.rerun``).
+
 A question's verdict carries a ``score``, the share of its points earned;
 ``VerifyArtifacts`` turns it into the cell's outputs so that nbgrader
 records it (``normalise_outputs``).
@@ -24,8 +28,6 @@ records it (``normalise_outputs``).
 import hashlib
 import json
 import os
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -36,6 +38,7 @@ from course import codec
 from course.checks.handin import ANSWER_SUFFIX, artifact_path
 from course.grading.artifacts import Verdict, run_verifiers
 from course.grading.compare import judge_cases
+from course.grading.rerun import CALL_SECONDS, run_functions, runner_sources
 
 #: File name of a notebook's answer key, in its assignment's source folder.
 KEY_SUFFIX = "_key.py"
@@ -247,165 +250,6 @@ def answer_values(record: dict) -> Optional[dict]:
         return None
 
 
-# ------------------------------------------------------------------ runner
-
-
-def _definitions_only(source: str) -> str:
-    """The imports, definitions and literal assignments of a cell a student added (what the runner re-runs of it)."""
-    import ast
-
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return ""
-    kept = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            kept.append(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            try:
-                ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
-            kept.append(node)
-    return ast.unparse(ast.Module(body=kept, type_ignores=[])) if kept else ""
-
-
-def runner_sources(nb, runner_cells: Sequence[str]) -> List[str]:
-    """The cell sources the runner re-runs, in notebook order.
-
-    The cells named in the key run whole (locked ones come from the
-    instructor's version, restored by nbgrader before grading; solution
-    cells are the student's). Cells the student added run only their
-    imports, definitions and literal assignments, up to the last named cell.
-    """
-    wanted = set(runner_cells)
-    last = max(
-        (i for i, cell in enumerate(nb.cells) if cell.metadata.get("nbgrader", {}).get("grade_id") in wanted),
-        default=-1,
-    )
-    sources = []
-    for index, cell in enumerate(nb.cells[: last + 1]):
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader")
-        if meta is None:
-            kept = _definitions_only(cell.source)
-            if kept:
-                sources.append(kept)
-        elif meta.get("grade_id") in wanted:
-            sources.append(cell.source)
-    return sources
-
-
-#: Seconds one call of a student's function may take (the runner stops it itself; the grader
-#: stops the whole runner from outside ``CALL_GRACE`` seconds later, whatever the code does).
-CALL_SECONDS = 60
-CALL_GRACE = 5
-
-
-def run_functions(
-    sources: Sequence[str], calls: Sequence[dict], sandbox, limits, call_seconds: float = CALL_SECONDS
-) -> Tuple[Optional[List[dict]], str]:
-    """Runs the runner: ``(records, "")``, or ``(None, why)`` when it produced no answer.
-
-    ``limits`` bound the whole notebook's calls together (the assignment's
-    limits); each call gets ``call_seconds``, enforced from outside the
-    process: the runner announces every call (``runner.CALL_PREFIX``), and a
-    call that is still running ``CALL_GRACE`` seconds past its limit (its
-    code ignored or blocked the runner's own alarm) gets the runner killed;
-    that call is recorded as too slow, and the runner starts again, in a fresh
-    process, for the calls after it, within what is left of ``limits``.
-    """
-    from course.grading.runner import CALL_PREFIX, RESULT_PREFIX
-    from course.grading.sandbox import Limits, run_sandboxed
-
-    records: List[Optional[dict]] = [None] * len(calls)
-    pending = list(range(len(calls)))
-    deadline = time.monotonic() + limits.seconds
-    while pending:
-        left = deadline - time.monotonic()
-        if left <= 1:
-            return None, f"Re-running your functions was stopped: time: they ran longer than {limits.seconds:,.0f} s."
-        state = {"current": None, "done": {}}
-        too_slow = f"time: one call ran longer than {call_seconds:g} s"
-
-        def on_line(line, dog, state=state):
-            if not line.startswith(CALL_PREFIX):
-                return
-            parts = line[len(CALL_PREFIX):].split(" ", 2)
-            try:
-                index = int(parts[0])
-            except (ValueError, IndexError):
-                return
-            if len(parts) >= 2 and parts[1] == "start":
-                state["current"] = index
-                dog.deadline = (time.monotonic() + call_seconds + CALL_GRACE, too_slow)
-            elif len(parts) == 3 and parts[1] == "end":
-                state["done"][index] = parts[2]
-                state["current"] = None
-                dog.deadline = None
-
-        with tempfile.TemporaryDirectory(prefix="course-runner-") as tmp:
-            request = os.path.join(tmp, "request.json")
-            batch = [calls[i] for i in pending]
-            with open(request, "w", encoding="utf-8") as fh:
-                fh.write(codec.dumps({"cells": list(sources), "calls": batch, "call_timeout": call_seconds,
-                                      "progress": True}))
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", MPLBACKEND="Agg")
-            for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):
-                env.pop(name, None)
-            argv = [sys.executable, "-I", "-m", "course.grading.runner", "/grading/request.json"]
-            _, stdout, stderr, reason = run_sandboxed(
-                argv, sandbox, Limits(left, limits.memory_mb, *limits[2:]),
-                read_only=[(request, "/grading/request.json")], env=env, verifier=False, on_line=on_line,
-            )
-        finished = {}
-        for index, text in state["done"].items():
-            if 0 <= index < len(batch):
-                try:
-                    record = codec.loads(text)
-                except (ValueError, TypeError, RecursionError):
-                    record = {"status": "invalid"}
-                # The runner is the student's process: a record is only data, its status only a string.
-                finished[index] = record if isinstance(record, dict) and isinstance(record.get("status"), str) \
-                    else {"status": "invalid"}
-        if reason == too_slow and state["current"] is not None and 0 <= state["current"] < len(batch):
-            stopped = state["current"]
-            for index in range(stopped):
-                records[pending[index]] = finished.get(index, {"status": "invalid"})
-            records[pending[stopped]] = {"status": "timeout"}
-            pending = pending[stopped + 1:]
-            continue
-        if reason:
-            return None, f"Re-running your functions was stopped: {reason}."
-        if state["current"] is not None and 0 <= state["current"] < len(batch) and len(finished) < len(batch):
-            # The process ended during a call (os._exit, a signal): that call failed, the others go on.
-            stopped = state["current"]
-            for index in range(stopped):
-                records[pending[index]] = finished.get(index, {"status": "invalid"})
-            records[pending[stopped]] = {"status": "raised", "error": "SystemExit",
-                                         "message": "the process ended during this call"}
-            pending = pending[stopped + 1:]
-            continue
-        if len(finished) == len(batch):
-            for index, record in finished.items():
-                records[pending[index]] = record
-            return list(records), ""
-        if RESULT_PREFIX not in stdout:
-            tail = (stderr.strip().splitlines() or ["no answer"])[-1][:200]
-            return None, f"Your functions could not be re-run for grading ({tail})."
-        for index, record in finished.items():
-            records[pending[index]] = record
-        for index in range(len(batch)):
-            if index not in finished:
-                records[pending[index]] = {"status": "invalid"}
-        return list(records), ""
-    return list(records), ""
-
-
 # ------------------------------------------------------------------ a notebook
 
 
@@ -442,7 +286,7 @@ def judge_notebook(
     Returns:
         ``grade_id`` → verdict, for the questions judged.
     """
-    from course.grading.sandbox import Limits
+    from course.grading.limits import Limits
 
     present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
     todo = {gid: q for gid, q in key.questions.items() if gid in present and gid not in skip}

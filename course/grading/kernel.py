@@ -35,7 +35,9 @@ from jupyter_client.manager import AsyncKernelManager
 from course import regions
 
 from course.checks.handin import ARTIFACT_DIR
-from course.grading.sandbox import Limits, Sandbox, Watchdog, set_child_limits, without_secrets
+from course.grading.limits import Limits, set_child_limits
+from course.grading.sandbox import Sandbox, without_secrets
+from course.grading.watchdog import Watchdog
 
 #: Names of handed-in files that are copied back out of the sandbox: models and their
 #: profile sidecars (``course.grading.context``).

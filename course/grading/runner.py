@@ -2,35 +2,31 @@
 
 For a question that asks for a function, the grader does not trust the
 function object that lived in the student's kernel. After the notebook ran,
-``course.grading.judge`` starts this module once per notebook, in the
-grading sandbox, with a request (``course.codec`` JSON): the source of the
-cells that define the functions (taken from the submitted notebook) and the
-calls to make, with the grader's inputs. It runs the cells in a fresh
-IPython shell, makes each call and prints the results as data. It decides
+``course.grading.judge`` runs ``serve`` once per notebook in a child process
+(``course.grading.child``), in the grading sandbox, with a request: the
+source of the cells that define the functions (taken from the submitted
+notebook) and the calls to make, with the grader's inputs. It runs the cells
+in a fresh IPython shell, makes each call and writes each record to the
+child's result file as data as soon as the call returns. It decides
 nothing: the comparison with the expected answers happens in the grader's
 process, which never runs student code. Whatever student code does in here
 (patching NumPy, the ``course`` package, builtins) can only change the
 values it returns, which it controls anyway.
-
-Run by hand: ``python -m course.grading.runner REQUEST.json``.
 """
 
 import contextlib
 import copy
-import importlib
 import os
 import signal
-import sys
 from typing import Any, Callable, Dict, Optional
 
 from course import codec
+from course.grading.child import load_target
 
-RESULT_PREFIX = "RUNNER-RESULT "
-#: Progress lines (``"progress": true`` in the request): ``RUNNER-CALL <i> start`` before call
-#: ``i`` and ``RUNNER-CALL <i> end <record>`` after it, so that the grader can stop a call that
-#: runs too long from outside (``course.grading.judge.run_functions``) and keep the records of
-#: the calls that finished.
-CALL_PREFIX = "RUNNER-CALL "
+#: Progress lines: ``start <i>`` before call ``i`` and ``end <i>`` after it (its record is then in
+#: the result file), so that the grader can stop a call that runs too long from outside
+#: (``course.grading.judge.run_functions``) and keep the records of the calls that finished.
+CALL_START, CALL_END = "start", "end"
 #: Seconds one call may take before it counts as too slow.
 CALL_TIMEOUT = 60
 
@@ -112,15 +108,12 @@ def _as_data(record: dict) -> dict:
     return safe
 
 
-def load_adapter(spec: Optional[str]) -> Optional[Callable]:
-    """Imports ``'package.module:function'`` (``None`` for none)."""
-    if not spec:
-        return None
-    module_name, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module_name), name)
+#: The loader of adapters and callers (``'module:function'`` specs), under its older name.
+load_adapter = load_target
 
 
-def run_request(request: dict, progress: Optional[Callable[[str], None]] = None) -> dict:
+def run_request(request: dict, progress: Optional[Callable[[str], None]] = None,
+                keep: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs the cells of a request, then its calls.
 
     Args:
@@ -128,9 +121,9 @@ def run_request(request: dict, progress: Optional[Callable[[str], None]] = None)
             "args": ..., "adapter": spec or None, "caller": spec or None}, ...],
             "call_timeout": s}``. An adapter turns the returned value into
             data, a caller wraps the student's function (to call it with a
-            stand-in object); both are ``course.grading.probes`` functions.
-
-        progress: Called with a ``CALL_PREFIX`` line before and after each call.
+            stand-in object); both are ``course.grading.returns`` functions.
+        progress: Called with ``start <i>`` before and ``end <i>`` after each call.
+        keep: Called with each call's record (data) as soon as the call returned.
 
     Returns:
         ``{"cells": [error name or None per cell], "calls": [record per call]}``.
@@ -148,43 +141,38 @@ def run_request(request: dict, progress: Optional[Callable[[str], None]] = None)
     timeout = float(request.get("call_timeout") or CALL_TIMEOUT)
     records = []
     for index, spec in enumerate(request.get("calls", [])):
-        adapter = load_adapter(spec.get("adapter"))
+        adapter = load_target(spec.get("adapter"))
         function = shell.user_ns.get(spec["function"])
-        caller = load_adapter(spec.get("caller"))
+        caller = load_target(spec.get("caller"))
         if caller is not None and callable(function):
             function = caller(function)
         if progress is not None:
-            progress(f"{CALL_PREFIX}{index} start")
+            progress(f"{CALL_START} {index}")
         record = call(function, spec.get("args", ()), timeout=timeout, adapter=adapter)
         records.append(_as_data(record) if record["status"] == "ok" else record)
-        if progress is not None:
+        if keep is not None:
             try:
-                line = codec.dumps(records[-1])
+                codec.dumps(records[-1])
             except Exception:  # an odd value spoils only its own call
-                line = codec.dumps({"status": "invalid"})
-            progress(f"{CALL_PREFIX}{index} end {line}")
+                records[-1] = {"status": "invalid"}
+            keep(records[-1])
+        if progress is not None:
+            progress(f"{CALL_END} {index}")
     return {"cells": cell_errors, "calls": records}
 
 
-def main(argv=None) -> int:
-    """Entry point of the sandboxed process: one ``RUNNER-RESULT`` line on the original stdout."""
-    argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0], encoding="utf-8") as fh:
-        request = codec.loads(fh.read())
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+def serve(request: dict, reply) -> dict:
+    """The child's side (``course.grading.child``): runs the request with the student's output silenced.
 
-    def progress(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
+    Each call's record goes to the result file as it comes (``reply.partial``),
+    progress to the grader (``reply.progress``); whatever the student's code
+    prints goes nowhere.
 
+    Returns:
+        ``{"cells": [error name or None per cell]}`` (the records are the partial items).
+    """
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(devnull):
         os.dup2(devnull.fileno(), 1)
         os.dup2(devnull.fileno(), 2)
-        answer = run_request(request, progress if request.get("progress") else None)
-    out.write(RESULT_PREFIX + codec.dumps(answer) + "\n")
-    out.flush()
-    os._exit(0)  # threads or atexit hooks the student's code left behind do not get to run
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        answer = run_request(request, reply.progress, reply.partial)
+    return {"cells": answer["cells"]}

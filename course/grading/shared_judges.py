@@ -126,7 +126,7 @@ def _collect(result: dict, what: str):
 
 
 def judge_make_dataset(results: Sequence[dict], cases: Sequence[tuple]) -> None:
-    """Judges ``make_dataset`` from the batches its datasets yielded in the runner (``probes.dataset_batches``)."""
+    """Judges ``make_dataset`` from the batches its datasets yielded in the runner (``returns.dataset_batches``)."""
     expect(len(results) == 3, "make_dataset could not be run on the grader's cases.")
     texts, labels = cases[0][0][0], [int(v) for v in cases[0][0][1]]
     got_texts, got_labels, sizes = _collect(results[0], "shuffle=False")
@@ -153,7 +153,7 @@ def optimizer_cases(rng: np.random.Generator) -> List[tuple]:
 
 
 def judge_make_optimizer(results: Sequence[dict], cases: Sequence[tuple]) -> None:
-    """Judges ``make_optimizer`` from what ``probes.optimizer_summary`` read of its optimizers."""
+    """Judges ``make_optimizer`` from what ``returns.optimizer_summary`` read of its optimizers."""
     expect(len(results) == 2, "make_optimizer could not be run on the grader's cases.")
     (total_steps, peak), _ = cases[0][0], None
     summaries = []

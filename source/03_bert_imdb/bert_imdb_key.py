@@ -42,14 +42,14 @@ QUESTIONS = {
     "test_split_answer": ValueQuestion(lambda v: check_choice(v.get("split_answer"), "B", "ABCD", "split_answer")),
     "test_split_error": ValueQuestion(lambda v: check_text(v.get("split_error"), "ValueError", "split_error")),
     "test_make_dataset": FunctionQuestion(
-        "make_dataset", dataset_cases, adapter="course.grading.probes:dataset_batches", judge=judge_make_dataset
+        "make_dataset", dataset_cases, adapter="course.grading.returns:dataset_batches", judge=judge_make_dataset
     ),
     "test_build_classifier": ModelQuestion("course.grading.verifiers.bert:verify_built_classifier"),
     "test_make_optimizer": FunctionQuestion(
-        "make_optimizer", optimizer_cases, adapter="course.grading.probes:optimizer_summary", judge=judge_make_optimizer
+        "make_optimizer", optimizer_cases, adapter="course.grading.returns:optimizer_summary", judge=judge_make_optimizer
     ),
     "test_predict_probabilities": FunctionQuestion(
-        "predict_probabilities", probability_cases, caller="course.grading.probes:with_logits_classifier",
+        "predict_probabilities", probability_cases, caller="course.grading.returns:with_logits_classifier",
         judge=judge_probabilities,
     ),
     "test_bert_fine_tuned": ModelQuestion("course.grading.verifiers.bert:verify_fine_tuned"),

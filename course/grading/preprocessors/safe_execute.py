@@ -12,7 +12,8 @@ from course import regions
 from course.grading import context, events, integrity
 from course.grading.kernel import SandboxedKernelManager
 from course.grading.execution_cache import ExecutionCache, handed_in_files
-from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox, gpu_devices
+from course.gpu import nvidia_gpu
+from course.grading.sandbox import LIMIT_REACHED, UNSANDBOXED, Sandbox
 
 KERNEL_DIED = "KernelDied"
 LIMIT_EXCEEDED = "LimitExceeded"
@@ -200,7 +201,7 @@ class SafeExecute(Execute):
         inputs = {
             "environment": {k: v for k, v in self._sandbox.environment(dict(os.environ)).items() if k != "PATH"},
             "limits": list(self._limits),
-            "gpu": gpu_devices(),
+            "gpu": list(nvidia_gpu().nodes),
             "execute": [self.timeout, self.interrupt_on_timeout, self.allow_errors, self.max_output_bytes,
                         self.max_images, self.max_image_bytes, self.startup_timeout],
         }

@@ -14,6 +14,7 @@ import numpy as np
 
 from course.checks import expect
 from course.checks.bert import evaluation_sample
+from course.grading.verifiers.common import load_safely
 
 
 #: Below this correlation with the pretrained weights, a backbone counts as not pretrained.
@@ -136,20 +137,9 @@ def check_pretrained(model, preset: str, fine_tuned: bool = False) -> dict:
 
 
 def _load_handed_in(path: str):
-    """Loads a handed-in model with Keras' safe mode (no custom code can run)."""
-    from course.runtime import import_tensorflow
-
-    import_tensorflow()
-    import keras
-    import keras_hub  # noqa: F401  (registers keras-hub's classes for deserialisation)
-
-    try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as err:  # a bad file can fail in many ways
-        raise AssertionError(
-            f"the handed-in model could not be loaded safely ({type(err).__name__}: {str(err)[:200]}); "
-            "hand in the keras_hub classifier itself, without custom layers or Lambda code."
-        ) from None
+    """Loads a handed-in model with Keras' safe mode (no custom code can run), keras-hub's classes registered."""
+    return load_safely(path, "Hand in the keras_hub classifier itself, without custom layers or Lambda code.",
+                       hub=True, compile=False)
 
 
 def _settings_and_profile():

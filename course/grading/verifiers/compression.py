@@ -19,6 +19,7 @@ import numpy as np
 
 from course.grading.verifiers.mnist import grader_accuracy, grader_preprocess, load_handed_in
 from course.grading.artifacts import Verdict
+from course.grading.verifiers.common import flat_layers, keras_module
 
 #: Convolution layer classes (Keras 3.15 does not quantize them).
 CONVOLUTIONS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
@@ -28,27 +29,6 @@ DENSE = ("Dense", "EinsumDense")
 QUANTIZATION_AUXILIARIES = ("kernel_scale", "kernel_zero", "g_idx", "inputs_scale", "kernel_amax_history", "inputs_amax_history")
 #: Slack on the claimed sparsity: per-kernel rounding of floor(sparsity * size).
 SPARSITY_SLACK = 0.005
-
-
-def _keras():
-    from course.runtime import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-def flat_layers(model) -> list:
-    """The model's layers, nested models opened up, in order."""
-    keras = _keras()
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layers.extend(flat_layers(layer))
-        else:
-            layers.append(layer)
-    return layers
 
 
 def _kinds(model, kinds) -> list:
@@ -117,7 +97,7 @@ def _test_data():
 
 def _cnn_problems(model) -> List[str]:
     """Form rules shared by the three questions: one (28, 28, 1) input, 10 outputs."""
-    keras = _keras()
+    keras = keras_module()
     if not isinstance(model, keras.Model):
         return [f"Expected a Keras model, got {type(model).__name__}."]
     try:
@@ -134,6 +114,21 @@ def _cnn_problems(model) -> List[str]:
     if outputs.shape != (2, 10):
         return [f"The model must output 10 numbers per image; its output shape is {tuple(outputs.shape)}."]
     return []
+
+
+def _load_cnn(artifact_path: str):
+    """What the int8 and pruning verifiers do first: the profile, the model loaded, its CNN structure checked.
+
+    Returns:
+        ``(profile, model, metrics, verdict)``; ``verdict`` is a failed one when the structure is wrong, else ``None``.
+    """
+    from course.profiles import get_profile
+
+    profile = get_profile()
+    model = load_handed_in(artifact_path)
+    problems = _cnn_problems(model)
+    metrics = {"profile": profile.name}
+    return profile, model, metrics, (Verdict(False, " ".join(problems), metrics) if problems else None)
 
 
 def _accuracy_verdict(model, metrics: dict, threshold: float, started: float, what: str, advice: str, passed: str) -> Verdict:
@@ -180,15 +175,10 @@ def verify_int8_model(artifact_path: str) -> Verdict:
     Returns:
         The verdict, with the bytes, ratio and accuracy in its metrics.
     """
-    from course.profiles import get_profile
-
     started = time.monotonic()
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = _cnn_problems(model)
-    metrics = {"profile": profile.name}
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, model, metrics, failed = _load_cnn(artifact_path)
+    if failed:
+        return failed
     convolutions, dense = _kinds(model, CONVOLUTIONS), _kinds(model, DENSE)
     if len(convolutions) < 2:
         return Verdict(False, "Hand in the quantized reference CNN (two or more Conv2D layers), not another model.", metrics)
@@ -237,15 +227,10 @@ def verify_pruned_model(artifact_path: str) -> Verdict:
         The verdict, with the sparsity and accuracy in its metrics.
     """
     from course.compression import sparsity
-    from course.profiles import get_profile
-
     started = time.monotonic()
-    profile = get_profile()
-    model = load_handed_in(artifact_path)
-    problems = _cnn_problems(model)
-    metrics = {"profile": profile.name}
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, model, metrics, failed = _load_cnn(artifact_path)
+    if failed:
+        return failed
     if len(_kinds(model, CONVOLUTIONS)) < 2:
         return Verdict(False, "Hand in the pruned reference CNN (two or more Conv2D layers), not another model.", metrics)
     share = sparsity(model)

@@ -22,22 +22,10 @@ from course.checks.mnist import (
     INPUT_SHAPE,
     NUM_CLASSES,
     POOLINGS,
-    _keras,
     required_accuracy,
 )
 from course.grading.artifacts import Verdict
-
-
-def _flat_layers(model) -> list:
-    """The model's layers, nested models opened up, in order."""
-    keras = _keras()
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layers.extend(_flat_layers(layer))
-        else:
-            layers.append(layer)
-    return layers
+from course.grading.verifiers.common import flat_layers, keras_module, load_safely
 
 
 def _shape(getter) -> Optional[tuple]:
@@ -53,7 +41,7 @@ def _output_kind(model, outputs: np.ndarray) -> str:
     """``'probabilities'`` (softmax), ``'logits'`` (no activation), or ``'other'``."""
     if np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3):
         return "probabilities"
-    layers = _flat_layers(model)
+    layers = flat_layers(model)
     last = layers[-1] if layers else None
     activation = getattr(last, "activation", None)
     name = getattr(activation, "__name__", "linear") if activation is not None else "linear"
@@ -62,7 +50,7 @@ def _output_kind(model, outputs: np.ndarray) -> str:
 
 def _loss_fits(model, outputs: np.ndarray, kind: str) -> bool:
     """Does the compiled loss compute cross-entropy of integer labels for these outputs?"""
-    keras = _keras()
+    keras = keras_module()
     loss = getattr(model, "loss", None)
     if isinstance(loss, str):
         try:
@@ -102,7 +90,7 @@ def structure_problems(model, max_params: int) -> List[str]:
     Returns:
         One sentence per problem, for the student; empty when the model is fine.
     """
-    keras = _keras()
+    keras = keras_module()
     if not isinstance(model, keras.Model):
         return [f"Expected a Keras model (keras.Sequential or keras.Model), got {type(model).__name__}."]
     problems = []
@@ -113,7 +101,7 @@ def structure_problems(model, max_params: int) -> List[str]:
         )
     elif input_shape[1:] != INPUT_SHAPE or len(model.inputs) != 1:
         problems.append(f"The model must take one input of shape (28, 28, 1); its input shape is {input_shape}.")
-    layers = _flat_layers(model)
+    layers = flat_layers(model)
     names = [type(layer).__name__ for layer in layers]
     n_conv = sum(name in CONVOLUTIONS for name in names)
     n_pool = sum(name in POOLINGS for name in names)
@@ -163,7 +151,7 @@ def structure_problems(model, max_params: int) -> List[str]:
 
 
 def _count(model, kinds) -> int:
-    return sum(type(layer).__name__ in kinds for layer in _flat_layers(model))
+    return sum(type(layer).__name__ in kinds for layer in flat_layers(model))
 
 
 def check_model_structure(model, max_params: Optional[int] = None) -> None:
@@ -193,14 +181,7 @@ def load_handed_in(path: str):
     Raises:
         AssertionError: It cannot be loaded; the message says why, for the student.
     """
-    keras = _keras()
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:  # Keras raises many kinds of errors for files it cannot load
-        reason = (str(err).splitlines() or [""])[0][:200]
-        raise AssertionError(
-            f"The grader could not load the model you handed in ({type(err).__name__}: {reason}). {HOW_TO_BUILD}"
-        ) from None
+    return load_safely(path, HOW_TO_BUILD)
 
 
 def grader_preprocess(images) -> np.ndarray:
@@ -230,7 +211,7 @@ def grader_accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: i
     Raises:
         AssertionError: The model's output has the wrong shape.
     """
-    keras = _keras()
+    keras = keras_module()
     correct = 0
     for start in range(0, len(images), batch_size):
         outputs = keras.ops.convert_to_numpy(model(images[start:start + batch_size], training=False))

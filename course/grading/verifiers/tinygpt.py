@@ -17,6 +17,7 @@ from typing import List, Optional
 import numpy as np
 
 from course.grading.artifacts import Verdict
+from course.grading.verifiers.common import keras_module, load_safely
 from course.tinygpt import BYTE_VOCAB, bits_per_byte, byte_stream, evaluation_windows
 
 #: Layer classes that count as a decoder block.
@@ -29,36 +30,19 @@ CAUSALITY_TOLERANCE = 1e-4
 EVAL_BATCH = 64
 
 
-def _keras():
-    from course.runtime import import_tensorflow
-
-    import_tensorflow()
-    import keras
-    import keras_hub  # noqa: F401  (registers keras-hub's layers for safe-mode loading)
-
-    return keras
-
-
 def load_gpt(path: str):
     """Loads a handed-in model in safe mode, keras-hub's layers registered.
 
     Raises:
         AssertionError: It cannot be loaded; the message says why.
     """
-    keras = _keras()
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:  # Keras raises many kinds of errors for files it cannot load
-        reason = (str(err).splitlines() or [""])[0][:200]
-        raise AssertionError(
-            f"The grader could not load the model you handed in ({type(err).__name__}: {reason}). Build it from "
-            "keras_hub.layers.TokenAndPositionEmbedding, TransformerDecoder and Dense, with no Lambda layers."
-        ) from None
+    return load_safely(path, "Build it from keras_hub.layers.TokenAndPositionEmbedding, TransformerDecoder and Dense, "
+                             "with no Lambda layers.", hub=True)
 
 
 def _blocks(model) -> List[str]:
     """Class names of the decoder blocks (nested models opened up, a block's own attention not counted twice)."""
-    keras = _keras()
+    keras = keras_module(hub=True)
     found = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -69,13 +53,13 @@ def _blocks(model) -> List[str]:
 
 
 def _logits(model, tokens: np.ndarray) -> np.ndarray:
-    keras = _keras()
+    keras = keras_module(hub=True)
     return np.asarray(keras.ops.convert_to_numpy(model(tokens.astype("int32"), training=False)), dtype=np.float64)
 
 
 def structure_problems(model, context: int, min_params: int, max_params: int) -> List[str]:
     """What is wrong with the model's form: token ids in, one logit per byte out, decoder blocks, size."""
-    keras = _keras()
+    keras = keras_module(hub=True)
     if not isinstance(model, keras.Model):
         return [f"Expected a Keras model, got {type(model).__name__}."]
     blocks = _blocks(model)
@@ -114,11 +98,19 @@ def causality_problem(model, context: int, seed: int = 0) -> Optional[str]:
     return None
 
 
-def _settings():
+def _load_checked(artifact_path: str):
+    """What both verifiers do first: the profile, the model loaded, its structure checked.
+
+    Returns:
+        ``(profile, context, model, metrics, verdict)``; ``verdict`` is a failed one when the structure is wrong, else ``None``.
+    """
     from course.profiles import get_profile
 
     profile = get_profile()
-    return profile, profile.gpt_context
+    model = load_gpt(artifact_path)
+    metrics = {"profile": profile.name}
+    problems = structure_problems(model, profile.gpt_context, profile.gpt_min_params, profile.gpt_max_params)
+    return profile, profile.gpt_context, model, metrics, (Verdict(False, " ".join(problems), metrics) if problems else None)
 
 
 def verify_causal_gpt(artifact_path: str) -> Verdict:
@@ -131,12 +123,9 @@ def verify_causal_gpt(artifact_path: str) -> Verdict:
         The verdict, with the parameter count and blocks in its metrics.
     """
     started = time.monotonic()
-    profile, context = _settings()
-    model = load_gpt(artifact_path)
-    metrics = {"profile": profile.name}
-    problems = structure_problems(model, context, profile.gpt_min_params, profile.gpt_max_params)
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, context, model, metrics, failed = _load_checked(artifact_path)
+    if failed:
+        return failed
     metrics.update(params=int(model.count_params()), blocks=len(_blocks(model)))
     problem = causality_problem(model, context)
     metrics["seconds"] = round(time.monotonic() - started, 1)
@@ -181,12 +170,9 @@ def verify_bits_per_byte(artifact_path: str) -> Verdict:
         The verdict, with bits per byte and perplexity in its metrics.
     """
     started = time.monotonic()
-    profile, context = _settings()
-    model = load_gpt(artifact_path)
-    metrics = {"profile": profile.name}
-    problems = structure_problems(model, context, profile.gpt_min_params, profile.gpt_max_params)
-    if problems:
-        return Verdict(False, " ".join(problems), metrics)
+    profile, context, model, metrics, failed = _load_checked(artifact_path)
+    if failed:
+        return failed
     problem = causality_problem(model, context, seed=1)
     if problem:
         return Verdict(False, problem + " Its perplexity is not measured.", metrics)

@@ -1,12 +1,14 @@
-"""Probes: turn what a student's function returns into plain data, inside the function runner.
+"""Adapters and callers: turn what a student's function returns into plain data, inside the function runner.
 
 Some tasks ask for a function whose result is a library object (a
 ``tf.data.Dataset``, a Keras optimizer). The runner (``course.grading.runner``)
-calls the function and hands the result to a probe, which reads out what the
-grader judges (the batches, the learning rate at every step) as data. The
-probe runs in the student's process, so the grader trusts its output no more
-than any returned value: the checks themselves run in the grader's process
-(``course.grading.shared_judges``).
+calls the function and hands the result to an adapter here (a
+``FunctionQuestion``'s ``adapter``), which reads out what the grader judges
+(the batches, the learning rate at every step) as data; a caller
+(``FunctionQuestion.caller``) wraps the student's function to call it with a
+stand-in object. They run in the student's process, so the grader trusts
+their output no more than any returned value: the checks themselves run in
+the grader's process (``course.grading.shared_judges``).
 """
 
 from typing import Any, Callable
