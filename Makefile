@@ -5,7 +5,7 @@
 #   make lab    JupyterLab on the course, for students
 #
 # The environment comes from one of two locks of the same top-level pins
-# (course/envsetup.py): requirements-gpu.lock where an NVIDIA GPU is present,
+# (course/tools/envsetup.py): requirements-gpu.lock where an NVIDIA GPU is present,
 # else requirements.lock (tensorflow-cpu). Override: make env GPU=0 or GPU=1.
 # Test and authoring tools (requirements-dev.lock) are added by the targets
 # that need them (test, check, release, lock), never for students.
@@ -14,7 +14,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 GPU    ?= auto
-ENVSETUP := $(PYTHON) -m course.envsetup --gpu "$(GPU)" --venv $(VENV)
+ENVSETUP := $(PYTHON) -m course.tools.envsetup --gpu "$(GPU)" --venv $(VENV)
 # Offline copies of the full data sets, when present beside the repository.
 SHARED_DATA ?= $(abspath ../shared/data)
 # Test workers (pytest-xdist): one per core, the BERT grading in its own group.
@@ -50,7 +50,7 @@ test-fast: dev-env
 # a local nbgrader exchange, the student-side nbgrader extensions only.
 # Extra jupyter options: make lab LAB_ARGS="--port=8899 --allow-root"
 lab: env
-	$(BIN)/python -m course.studentlab $(LAB_ARGS)
+	$(BIN)/python -m course.tools.studentlab $(LAB_ARGS)
 
 notebooks: dev-env
 	$(BIN)/python -m course notebooks
@@ -63,12 +63,12 @@ check: dev-env
 	$(BIN)/python -m course notebooks --check
 	$(BIN)/python -m course release --check
 	$(BIN)/python -m course links --readme --check
-	$(BIN)/python -m course.lockfile --check
+	$(BIN)/python -m course.tools.lockfile --check
 
 # Re-resolve the top-level pins into the CPU, GPU and development locks with uv's
 # resolver (Linux x86_64, Python 3.11, with hashes), then derive environment.yml.
 lock: dev-env
-	$(BIN)/python -m course.lockfile --compile
+	$(BIN)/python -m course.tools.lockfile --compile
 
 # Remove grading state (never committed): gradebook, submissions, autograded, feedback, exports.
 clean-grading:

@@ -19,7 +19,7 @@ c.CourseDirectory.ignore = [
 
 # Every release notebook opens with the launch badges and the Colab bootstrap
 # cell, and closes with the self-check and hand-in instructions (built from
-# course/notebook_parts/header.py and footer.py; course/links.py fills in each
+# course/notebook_parts/header.py and footer.py; course/tools/links.py fills in each
 # notebook's links when release/ is generated). They are not graded cells.
 # Found through the installed course package, so that a copy of the course
 # directory (tests, `course release --check`) still finds them.

@@ -1,6 +1,6 @@
 """Whether this machine has an NVIDIA GPU, and which device files it has: the one place that looks.
 
-Standard library only, and no other ``course`` module: ``course.envsetup``
+Standard library only, and no other ``course`` module: ``course.tools.envsetup``
 uses it with the system Python before the course environment exists, the
 profile (``course.profiles``) before it loads TensorFlow, and the grading
 sandbox (``course.grading.sandbox``) to pass the device files through.

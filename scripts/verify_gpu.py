@@ -7,7 +7,7 @@ modern one, offline data included)::
 
 It
 
-1. installs the GPU environment into ``.venv`` (``course.envsetup --gpu 1``,
+1. installs the GPU environment into ``.venv`` (``course.tools.envsetup --gpu 1``,
    reused when current) and re-runs itself with that Python;
 2. stops with one line unless TensorFlow itself lists a GPU;
 3. runs each reference (source) notebook top to bottom in a fresh kernel,
@@ -271,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     env = {"COURSE_PROFILE": args.profile, **default_data_env(args.data)}
-    install = [sys.executable, "-m", "course.envsetup", "--gpu", "1"]
+    install = [sys.executable, "-m", "course.tools.envsetup", "--gpu", "1"]
     if args.dry_run:
         if not args.no_install:
             print("install:", " ".join(install))

@@ -24,7 +24,7 @@ from course.checks import bert
 from course.grading import judge, shared_judges
 from course.grading.students import solved_source
 from course.grading.verifiers import bert as verifiers
-from course.lockfile import read_pins
+from course.tools.lockfile import read_pins
 from test_tasks import failure, judge_function, key_cases
 
 NOTEBOOK = os.path.join(ROOT, "source", "03_bert_imdb", "bert_imdb.ipynb")

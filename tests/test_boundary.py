@@ -14,6 +14,7 @@ import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRADER = "course.grading"
+TOOLS = "course.tools"
 
 
 def module_file(name: str):
@@ -80,16 +81,39 @@ def test_the_graph_sees_imports_inside_functions():
     assert "course.grading.compare" in reached and "course.codec" in reached
 
 
-def test_kernel_side_code_never_imports_the_grader():
-    """Does nothing a notebook imports, nor anything under course/checks/, reach course.grading?"""
-    start = notebook_imports() | {
+def kernel_side() -> set:
+    """What a notebook imports, and every module of course/checks/."""
+    return notebook_imports() | {
         "course.checks." + os.path.splitext(os.path.basename(f))[0]
         for f in glob.glob(os.path.join(ROOT, "course", "checks", "*.py")) if not f.endswith("__init__.py")
     }
+
+
+def test_kernel_side_code_never_imports_the_grader():
+    """Does nothing a notebook imports, nor anything under course/checks/, reach course.grading?"""
+    start = kernel_side()
     assert {"course.checks.handin", "course.data", "course.compression"} <= start
     reached = closure(start)
     crossing = {m: by for m, by in reached.items() if m == GRADER or m.startswith(GRADER + ".")}
     assert crossing == {}, f"kernel-side code imports the grader: {crossing}"
+
+
+def test_kernel_side_code_never_imports_the_instructors_tools():
+    """Does nothing a notebook imports reach course.tools (release, locks, launch links, the CLI)?"""
+    reached = closure(kernel_side())
+    crossing = {m: by for m, by in reached.items() if m == TOOLS or m.startswith(TOOLS + ".")}
+    assert crossing == {}, f"kernel-side code imports the instructors' tools: {crossing}"
+
+
+def test_the_layout_has_three_sides():
+    """Is every module of course/ on one named side: kernel (top level and checks/), grader (grading/), or
+    authors and instructors (tools/), with no other subpackage?"""
+    packages = sorted(
+        os.path.relpath(d, os.path.join(ROOT, "course"))
+        for d in glob.glob(os.path.join(ROOT, "course", "*", ""))
+        if os.path.exists(os.path.join(d, "__init__.py"))
+    )
+    assert packages == ["checks", "grading", "tools"]
 
 
 def test_scripts_run_without_the_test_tools():

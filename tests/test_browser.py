@@ -1,6 +1,6 @@
 """A student's session in a real browser: the JupyterLab of `make lab`, driven in headless Chromium.
 
-Starts JupyterLab on localhost exactly as ``make lab`` does (``course.studentlab``:
+Starts JupyterLab on localhost exactly as ``make lab`` does (``course.tools.studentlab``:
 the student's copy of release/, a local nbgrader exchange, the student-side
 nbgrader extensions only), opens release/00_setup in Debian's Chromium through
 Playwright, validates the untouched notebook, types the answers, runs every
@@ -21,8 +21,8 @@ import pytest
 from browser_tools import CHROMIUM, CHROMIUM_FLAGS, free_port, stop_server, wait_for_server
 from conftest import ROOT
 from course.grading.students import solved_source
-from course.links import colab_url
-from course.studentlab import LabPaths, lab_command, prepare
+from course.tools.links import colab_url
+from course.tools.studentlab import LabPaths, lab_command, prepare
 
 ASSIGNMENT, NOTEBOOK = "00_setup", "check_environment.ipynb"
 SCREENSHOTS = os.path.join(ROOT, "build", "browser")

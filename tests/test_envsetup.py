@@ -1,4 +1,4 @@
-"""Tests for course/envsetup.py and the two locks: the right lock is chosen, the CPU one really works."""
+"""Tests for course/tools/envsetup.py and the two locks: the right lock is chosen, the CPU one really works."""
 
 import importlib.metadata
 import os
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from course import envsetup, lockfile
+from course.tools import envsetup, lockfile
 
 
 def test_gpu_flag_overrides_detection():
@@ -143,8 +143,8 @@ RUNTIME_IMPORTS = """
 import sys
 for name in ("jupytext", "pytest", "_pytest", "playwright", "xdist", "pytest_timeout"):
     sys.modules[name] = None  # as in Binder, Colab and `make env`: the development set is absent
-import course.cli, course.grading.nbgrader_api, course.grading.preprocessors, course.grading.context
-import course.studentlab, course.selfcheck, course.links, course.environment
+import course.tools.cli, course.grading.nbgrader_api, course.grading.preprocessors, course.grading.context
+import course.tools.studentlab, course.selfcheck, course.tools.links, course.environment
 print("ok")
 """
 

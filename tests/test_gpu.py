@@ -7,7 +7,8 @@ import types
 import pytest
 
 from conftest import ROOT
-from course import envsetup, gpu, profiles
+from course import gpu, profiles
+from course.tools import envsetup
 
 
 @pytest.fixture
@@ -98,8 +99,8 @@ def test_the_three_users_agree(fake_dev, monkeypatch):
 
 
 def test_gpu_module_needs_only_the_standard_library():
-    """Does course.gpu (and course.envsetup, which uses it) import with no site-packages, as make env runs it?"""
-    code = "import sys; import course.envsetup, course.gpu; print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'tensorflow', 'traitlets')))"
+    """Does course.gpu (and course.tools.envsetup, which uses it) import with no site-packages, as make env runs it?"""
+    code = "import sys; import course.tools.envsetup, course.gpu; print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'tensorflow', 'traitlets')))"
     out = subprocess.run([sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {ROOT!r}); " + code],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

@@ -1,4 +1,4 @@
-"""Tests for course/links.py: every launch link is honest, and the Colab bootstrap is pinned like everything else."""
+"""Tests for course/tools/links.py: every launch link is honest, and the Colab bootstrap is pinned like everything else."""
 
 import glob
 import importlib.metadata
@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from course import links
-from course.authoring import PARTS_DIR
-from course.lockfile import normalize, read_pins
+from course.tools import links
+from course.tools.authoring import PARTS_DIR
+from course.tools.lockfile import normalize, read_pins
 
 RELEASE_NOTEBOOKS = links.release_notebooks(ROOT)
 HEADER_IDS = ("launch", "colab-bootstrap")
@@ -208,11 +208,11 @@ def test_header_and_footer_ids_do_not_clash_with_grade_ids():
 
 
 def test_repository_is_named_in_one_place():
-    """Is the GitHub repository written only in course/links.py (everything else is generated from it)?"""
+    """Is the GitHub repository written only in course/tools/links.py (everything else is generated from it)?"""
     sources = glob.glob(os.path.join(ROOT, "course", "**", "*.py"), recursive=True)
     sources += glob.glob(os.path.join(ROOT, "source", "*", "*.py")) + [os.path.join(ROOT, "postBuild"), os.path.join(ROOT, "Makefile")]
     naming = [os.path.relpath(p, ROOT) for p in sources if links.REPOSITORY in _read(p)]
-    assert naming == [os.path.join("course", "links.py")]
+    assert naming == [os.path.join("course", "tools", "links.py")]
     for name in ("header.py", "footer.py"):
         assert "github.com/" not in _read(os.path.join(PARTS_DIR, name))
 
@@ -236,7 +236,7 @@ def test_nbgitpuller_link_pulls_the_repository_and_opens_the_notebook():
 
 def test_links_command_prints_one_hub_link_per_release_notebook(capsys):
     """Does `python -m course links --hub URL` print an nbgitpuller link for every release notebook?"""
-    from course.cli import main
+    from course.tools.cli import main
 
     assert main(["links", "--hub", "https://hub.example.edu"]) == 0
     out = capsys.readouterr().out

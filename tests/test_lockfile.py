@@ -1,10 +1,10 @@
-"""Tests for course/lockfile.py: the environment has one source of truth."""
+"""Tests for course/tools/lockfile.py: the environment has one source of truth."""
 
 import os
 
 import yaml
 
-from course.lockfile import ROOT, read_pins, render_environment
+from course.tools.lockfile import ROOT, read_pins, render_environment
 
 
 def test_environment_yml_is_derived_from_the_lock():

@@ -5,8 +5,8 @@ import os
 
 import nbformat
 
-from course.authoring import build_all
-from course.cli import release_differences
+from course.tools.authoring import build_all
+from course.tools.cli import release_differences
 from course.grading.nbgrader_api import list_assignments
 from course.grading.instructor_lines import secret_lines
 from conftest import ROOT

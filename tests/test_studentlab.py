@@ -1,4 +1,4 @@
-"""Tests for course/studentlab.py: the student's JupyterLab (make lab) and the Binder configuration."""
+"""Tests for course/tools/studentlab.py: the student's JupyterLab (make lab) and the Binder configuration."""
 
 import json
 import os
@@ -8,7 +8,7 @@ import sys
 import nbformat
 
 from conftest import ROOT
-from course import studentlab
+from course.tools import studentlab
 
 
 def _jupyter_env(config_dir):
@@ -36,7 +36,7 @@ def test_postbuild_installs_the_course_and_configures_students():
     with open(path, encoding="utf-8") as fh:
         commands = [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]
     assert "python -m pip install --no-deps --no-cache-dir -e ." in commands
-    assert "python -m course.studentlab --binder" in commands
+    assert "python -m course.tools.studentlab --binder" in commands
 
 
 def test_binder_configuration_disables_the_instructor_extensions(tmp_path, monkeypatch):

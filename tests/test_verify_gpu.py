@@ -19,7 +19,7 @@ def test_dry_run_plans_three_seeds_of_both_references_in_the_gpu_environment():
     """Does one command plan the GPU environment install and 02 and 03 under the gpu profile for seeds 1, 2, 3?"""
     out = subprocess.run([sys.executable, SCRIPT, "--dry-run"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "course.envsetup --gpu 1" in out.stdout
+    assert "course.tools.envsetup --gpu 1" in out.stdout
     assert "COURSE_PROFILE=gpu" in out.stdout
     runs = [line for line in out.stdout.splitlines() if line.startswith("run: ")]
     assert len(runs) == 3 * len(verify_gpu.ASSIGNMENTS) == 12

@@ -82,12 +82,12 @@ def generate_release(api, assignments: Iterable[str]) -> None:
 
     nbgrader adds the course's header and footer cells; their placeholders are
     then filled with each notebook's own launch links and Colab pins
-    (``course.links.fill_release_links``).
+    (``course.tools.links.fill_release_links``).
 
     Raises:
         RuntimeError: nbgrader could not generate one (its log is in the message).
     """
-    from course.links import fill_release_links
+    from course.tools.links import fill_release_links
 
     for assignment in assignments:
         _check(api.generate_assignment(assignment, force=True, create=True), f"generate_assignment {assignment}")

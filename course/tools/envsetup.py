@@ -1,6 +1,6 @@
 """Creates the course environment (.venv) from the CPU or the GPU lock; what ``make`` runs first.
 
-``python3 -m course.envsetup [--gpu auto|0|1] [--dev]`` (``make env GPU=0/1``):
+``python3 -m course.tools.envsetup [--gpu auto|0|1] [--dev]`` (``make env GPU=0/1``):
 
 1. picks the lock: the GPU lock (``requirements-gpu.lock``: ``tensorflow``
    with the NVIDIA CUDA/cuDNN wheels) where an NVIDIA GPU is present, else
@@ -33,7 +33,7 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from course.gpu import nvidia_gpu
-from course.lockfile import CPU_LOCK, DEV_LOCK, GPU_LOCK, NODEPS, ROOT
+from course.tools.lockfile import CPU_LOCK, DEV_LOCK, GPU_LOCK, NODEPS, ROOT
 
 UV_VERSION = "0.13.8"
 STAMP = ".installed"

@@ -17,7 +17,7 @@ Files (all at the repository root):
   (tensorflow-text, the offline BERT weights).
 * ``environment.yml``: Binder/conda file, rendered from the CPU runtime lock.
 
-``python -m course.lockfile`` rewrites environment.yml from the lock;
+``python -m course.tools.lockfile`` rewrites environment.yml from the lock;
 ``--check`` reports whether it is current; ``--compile`` re-resolves the
 three locks first (needs ``uv`` and the package index). The tests check
 that all of these agree.
@@ -30,7 +30,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYTHON_VERSION = "3.11"
 #: Platform the locks are resolved for (uv's name; the wheels of TensorFlow and NVIDIA fit it).
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"
@@ -112,7 +112,7 @@ def render_environment(lock_path: str) -> str:
         (without hashes, which conda's pip section does not take line by line).
     """
     lines = [
-        "# Generated from requirements.lock by `python -m course.lockfile`; do not edit.",
+        "# Generated from requirements.lock by `python -m course.tools.lockfile`; do not edit.",
         "# Binder (repo2docker) and conda users build the course environment from it:",
         "# the runtime (CPU) lock only; test tools are in requirements-dev.lock.",
         "name: llm-interview-course",

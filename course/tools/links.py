@@ -22,7 +22,7 @@ import sys
 from typing import Dict, List, Optional
 from urllib.parse import quote, urlencode
 
-from course.lockfile import GPU_LOCK, NODEPS, ROOT, normalize, read_pins
+from course.tools.lockfile import GPU_LOCK, NODEPS, ROOT, normalize, read_pins
 
 #: GitHub ``owner/name`` of the public repository students launch from.
 #: Instructors change this line (and only this line) for their own copy.
@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Runs ``python -m course.links`` (the same as ``python -m course links``)."""
+    """Runs ``python -m course.tools.links`` (the same as ``python -m course links``)."""
     parser = argparse.ArgumentParser(prog="python -m course links", description="Launch links of the release notebooks.")
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -20,7 +20,7 @@ import tempfile
 import time
 from typing import List
 
-from course import links
+from course.tools import links
 from course.grading import autograde, exports, nbgrader_api
 from course.grading.sandbox import SandboxUnavailable
 from course.grading.students import (
@@ -30,7 +30,7 @@ from course.grading.students import (
     write_students,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def prepare_environment() -> None:
@@ -71,7 +71,7 @@ def release_differences(root: str = ROOT) -> List[str]:
 
 
 def cmd_notebooks(args) -> int:
-    from course.authoring import build_all  # jupytext: development set only (requirements-dev.lock)
+    from course.tools.authoring import build_all  # jupytext: development set only (requirements-dev.lock)
 
     stale = build_all(os.path.join(ROOT, "source"), check=args.check)
     for path in stale:

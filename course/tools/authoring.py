@@ -17,7 +17,7 @@ import nbformat
 
 from course import regions
 
-PARTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notebook_parts")
+PARTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebook_parts")
 """The header and footer notebooks nbgrader adds to every release notebook."""
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}

@@ -5,12 +5,12 @@ Students get nbgrader's *Validate* button and, where an exchange exists, the
 course list) are turned off (nbgrader issue #1645). The same configuration is
 used in two places:
 
-- ``make lab`` (``python -m course.studentlab``) prepares ``build/lab/`` and
+- ``make lab`` (``python -m course.tools.studentlab``) prepares ``build/lab/`` and
   starts JupyterLab there: ``notebooks/`` holds the student's copies of
   ``release/`` (copied once, never overwritten), ``exchange/`` is a local
   nbgrader exchange with every assignment released into it, and ``jupyter/``
   is the Jupyter configuration directory of this JupyterLab.
-- Binder (``postBuild`` runs ``python -m course.studentlab --binder``) writes
+- Binder (``postBuild`` runs ``python -m course.tools.studentlab --binder``) writes
   the configuration into the environment (``sys.prefix``). Binder has no
   exchange, and anything submitted into its throw-away container would be
   lost, so there the *Assignments* panel is off as well and students hand in
@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from course.lockfile import ROOT
+from course.tools.lockfile import ROOT
 
 #: JupyterLab plugins of nbgrader that only instructors use.
 INSTRUCTOR_LAB_PLUGINS = (
@@ -130,7 +130,7 @@ def configure_student(
         path = os.path.join(config_dir, "nbgrader_config.py")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(
-                "# Written by `python -m course.studentlab`: the student side of the local exchange.\n"
+                "# Written by `python -m course.tools.studentlab`: the student side of the local exchange.\n"
                 "c = get_config()  # noqa: F821\n"
                 f"c.CourseDirectory.course_id = {course_id!r}\n"
                 f"c.Exchange.root = {exchange_root!r}\n"
@@ -227,7 +227,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     Returns:
         The exit status (when JupyterLab is not started).
     """
-    parser = argparse.ArgumentParser(prog="python -m course.studentlab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course.tools.studentlab", description=__doc__.splitlines()[0])
     parser.add_argument("--lab-dir", default=DEFAULT_LAB_DIR, help="folder of the workspace, exchange and configuration")
     parser.add_argument("--prepare-only", action="store_true", help="prepare the folder, do not start JupyterLab")
     parser.add_argument("--binder", action="store_true", help="write the student configuration into sys.prefix (Binder's postBuild)")
