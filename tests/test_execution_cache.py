@@ -58,14 +58,16 @@ def test_key_changes_with_every_input_the_kernel_can_read(setup):
     assert key(inputs={"environment": {}, "limits": [10, 100]}) != fourth
 
 
-def test_key_ignores_the_submission_time_and_earlier_hand_ins(setup):
-    """Is the key the same when only nbgrader's timestamp.txt or the .grading_artifacts/ folder differ?"""
+def test_key_ignores_the_submission_time_but_not_earlier_hand_ins(setup):
+    """Is the key the same when only nbgrader's timestamp.txt differs, and another when an earlier notebook's
+    hand-in (which the kernel can read) differs?"""
     cache, work, source, config, key = setup
     first = key()
     (work / "timestamp.txt").write_text("2027-01-01 00:00:00")
-    (work / ARTIFACT_DIR).mkdir()
-    (work / ARTIFACT_DIR / "model.keras").write_bytes(b"left over")
     assert key() == first
+    (work / ARTIFACT_DIR).mkdir()
+    (work / ARTIFACT_DIR / "model.keras").write_bytes(b"an earlier notebook's model")
+    assert key() != first
 
 
 def test_data_is_keyed_by_content_not_by_path(setup, tmp_path):

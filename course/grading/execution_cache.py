@@ -6,7 +6,8 @@ Where it is on, ``SafeExecute`` looks a sandboxed run up by a key
 (``ExecutionCache.key``) that hashes everything the kernel's run can depend on:
 
 - the notebook as it is about to run (locked cells and hidden tests restored)
-  and every other file of the submission folder (nbgrader's ``timestamp.txt``
+  and every other file of the submission folder, what earlier notebooks of
+  the same submission handed in included (nbgrader's ``timestamp.txt``
   aside: it records when the files were copied, not what they hold);
 - the assignment's source folder (notebooks and answer key) and the course's
   ``nbgrader_config.py``;
@@ -188,7 +189,7 @@ class ExecutionCache(LoggingConfigurable):
         parts = {
             "format": FORMAT,
             "notebook": nbformat.writes(nb),
-            "submission": tree_digest(workdir, skip=UNKEYED_FILES + (ARTIFACT_DIR + "/",)),
+            "submission": tree_digest(workdir, skip=UNKEYED_FILES),
             "source": tree_digest(source_dir),
             "config": tree_digest(config_file),
             "course": tree_digest(package, skip=GRADER_ONLY + ("sample_data/",)),
