@@ -26,7 +26,7 @@ from course.data import MNIST_SAMPLE
 from course.grading import cluster, judge, nbgrader_api
 from course.grading.artifacts import run_verifier
 from course.grading.sandbox import check_bwrap
-from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, solved_source
+from course.grading.students import solved_source, write_changed_submission
 from course.grading.verifiers import mnist as verifiers
 from course.profiles import get_profile
 from course.runtime import import_tensorflow
@@ -606,26 +606,6 @@ GRADED = ("test_preprocess", "test_cnn_structure", "test_cnn_accuracy", "test_mo
 SANDBOXED = check_bwrap("bwrap")[0]
 
 
-def _write_cheat(root: str, student: str, replacements: dict) -> str:
-    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, f"{NOTEBOOK}.ipynb"), as_version=4)
-    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, f"{NOTEBOOK}.ipynb"), as_version=4)
-    nb = fill_solutions(release, source)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in replacements:
-            cell.source = replacements[grade_id]
-    if "+" in replacements:  # a cell of the student's own, before the first code cell
-        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-        nb.cells.insert(first, nbformat.v4.new_code_cell(replacements["+"], id=f"cheat-{student}"))
-    student_id = f"cheat-{student}"
-    folder = os.path.join(root, "submitted", student_id, ASSIGNMENT)
-    os.makedirs(folder)
-    nbformat.write(nb, os.path.join(folder, f"{NOTEBOOK}.ipynb"))
-    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
-        fh.write(DEFAULT_TIMESTAMP)
-    return student_id
-
-
 @pytest.fixture(scope="module")
 def cheats(released_course, tmp_path_factory):
     """Grades every cheating submission (``CHEATS`` and ``CELL_CHEATS``) in one batch through the real pipeline.
@@ -636,7 +616,8 @@ def cheats(released_course, tmp_path_factory):
     root = copy_released(released_course, str(tmp_path_factory.mktemp("cheats")))
     api = nbgrader_api.make_api(root)
     everything = {**CHEATS, **{name: changes for name, (changes, _) in CELL_CHEATS.items()}}
-    ids = [_write_cheat(root, name, replacements) for name, replacements in everything.items()]
+    ids = [write_changed_submission(root, ASSIGNMENT, name, "perfect", changes, prefix="cheat-")
+           for name, changes in everything.items()]
     # A private copy of the MNIST file in use: one cheat rewrites it.
     data_copy = os.path.join(root, "mnist.npz")
     shutil.copy(get_settings().mnist_path or MNIST_SAMPLE, data_copy)
