@@ -270,15 +270,11 @@ def test_key_module_matches_the_notebook():
     """Does the answer key judge exactly the notebook's autograded test cells?"""
     import json
 
-    pytest.importorskip("course.grading.judge")
-    import importlib.util
+    from course_copy import ROOT, load_key_module
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    folder = os.path.join(root, "source", "04_inference_cost")
-    spec = importlib.util.spec_from_file_location("inference_cost_key", os.path.join(folder, "inference_cost_key.py"))
-    key = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(key)
-    with open(os.path.join(folder, "inference_cost.ipynb"), encoding="utf-8") as fh:
+    pytest.importorskip("course.grading.judge")
+    key = load_key_module("04_inference_cost", "inference_cost", name="inference_cost_key")
+    with open(os.path.join(ROOT, "source", "04_inference_cost", "inference_cost.ipynb"), encoding="utf-8") as fh:
         notebook = json.load(fh)
     graded = {
         cell["metadata"]["nbgrader"]["grade_id"]

@@ -20,13 +20,14 @@ import pytest
 from nbgrader.utils import determine_grade
 
 from conftest import ROOT, copy_released
+from course_copy import run_solution_cells
 from course.checks import mnist
 from course.config import get_settings
 from course.data import MNIST_SAMPLE
 from course.grading import cluster, judge, nbgrader_api
 from course.grading.artifacts import run_verifier
 from course.grading.sandbox import check_bwrap
-from course.grading.students import solved_source, write_changed_submission
+from course.grading.students import write_changed_submission
 from course.grading.verifiers import mnist as verifiers
 from course.profiles import get_profile
 from course.runtime import import_tensorflow
@@ -78,10 +79,7 @@ def _raises(function, *args) -> str:
 
 def solution(name):
     """The reference solution of one of 02's functions, from the source notebook."""
-    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
-    scope = {"np": np}
-    exec(compile(solved_source(cell), name, "exec"), scope)
-    return scope[name]
+    return run_solution_cells(SOURCE, (name,), {"np": np})[name]
 
 
 def _verdict(grade_id, function, student="student"):
