@@ -41,7 +41,7 @@ KEY = judge.load_key(os.path.join(ROOT, "source", ASSIGNMENT, f"{NOTEBOOK}{judge
 
 
 def _model(keras, convs=2, pool=True, head="softmax", loss="sparse_categorical_crossentropy", shape=(28, 28, 1), dense=128, compile=True):
-    """A small model in the style of the assignment, varied one property at a time."""
+    """A small model in the style of the assignment, varied one property at a time (``convs=0``: dense layers only)."""
     layers = [keras.Input(shape=shape)]
     for i in range(convs):
         layers.append(keras.layers.Conv2D(8 * (i + 1), (3, 3), activation="relu"))
@@ -52,19 +52,6 @@ def _model(keras, convs=2, pool=True, head="softmax", loss="sparse_categorical_c
     model = keras.Sequential(layers)
     if compile:
         model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
-    return model
-
-
-def _dense_only(keras):
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -173,7 +160,7 @@ def test_logits_with_a_from_logits_loss_and_functional_models_pass(keras):
 
 def test_dense_only_model_fails_the_structure_test(keras):
     """Does a dense-only network fail, with a message about convolution and pooling?"""
-    message = _raises(verifiers.check_model_structure, _dense_only(keras), BUDGET)
+    message = _raises(verifiers.check_model_structure, _model(keras, convs=0), BUDGET)
     assert "convolution" in message and "pooling" in message
 
 
@@ -310,7 +297,7 @@ def test_verifier_fails_an_untrained_model(keras, sample_data, tmp_path):
 
 def test_verifier_rechecks_structure_of_the_saved_model(keras, sample_data, tmp_path):
     """Does a dense-only model fail the structure and accuracy verifiers, whatever in-kernel checks said?"""
-    path = _save(_dense_only(keras), tmp_path / "dense.keras")
+    path = _save(_model(keras, convs=0), tmp_path / "dense.keras")
     for verify in (verifiers.verify_cnn_structure, verifiers.verify_cnn_accuracy):
         verdict = verify(path)
         assert not verdict.passed and "convolution" in verdict.message
