@@ -17,7 +17,7 @@ saying which source they used.
 import io
 import os
 import tarfile
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -106,6 +106,51 @@ def _announce(name: str, splits: LoadedSplits, sizes: Sequence[int]) -> None:
     print(f"{name}: {sizes_text} examples from {splits.source} ({splits.location})")
 
 
+def _load_from_source(
+    name: str,
+    setting: str,
+    host: str,
+    sample: str,
+    online: Callable[[], Tuple[object, str]],
+    read: Callable[[str], object],
+    sizes: Callable[[object], List[int]],
+    settings: Optional[Settings],
+    verbose: bool,
+) -> LoadedSplits:
+    """Loads a data set from the source ``_choose_source`` picks, and says which when ``verbose``.
+
+    Args:
+        name: Data set name, for messages.
+        setting: Name of the variable that configures the local copy, ``COURSE_<NAME>_PATH`` (the
+            setting ``<name>_path``).
+        host: Download host of the online loader.
+        sample: The embedded sample, read when no local copy is configured and the host is not used.
+        online: Loads the data online; returns ``(splits, a description of the loader)``.
+        read: Reads the splits from a local copy or the sample.
+        sizes: Examples per split of what ``online`` or ``read`` returned, for the message.
+        settings: Settings to use instead of the environment's.
+        verbose: Print which source was used.
+
+    Returns:
+        The splits, with their source and location.
+
+    Raises:
+        DataSourceError: The configured source cannot be read.
+    """
+    settings = settings or get_settings()
+    local_path = getattr(settings, setting[len("COURSE_"):].lower())
+    source, location = _choose_source(name, local_path, setting, host, settings)
+    if source == "online":
+        splits, location = online()
+    else:
+        location = location or sample
+        splits = read(location)
+    result = LoadedSplits(splits, source, location)
+    if verbose:
+        _announce(name, result, sizes(splits))
+    return result
+
+
 # --------------------------------------------------------------------- MNIST
 
 
@@ -149,22 +194,14 @@ def load_mnist(settings: Optional[Settings] = None, verbose: bool = True) -> Loa
     Raises:
         DataSourceError: The configured source cannot be read.
     """
-    settings = settings or get_settings()
-    source, location = _choose_source(
-        "MNIST", settings.mnist_path, "COURSE_MNIST_PATH", MNIST_HOST, settings
-    )
-    if source == "online":
+
+    def online():
         import keras
 
-        splits = keras.datasets.mnist.load_data()
-        location = "keras.datasets.mnist.load_data()"
-    else:
-        location = location or MNIST_SAMPLE
-        splits = read_mnist_npz(location)
-    result = LoadedSplits(splits, source, location)
-    if verbose:
-        _announce("MNIST", result, [len(splits[0][0]), len(splits[1][0])])
-    return result
+        return keras.datasets.mnist.load_data(), "keras.datasets.mnist.load_data()"
+
+    return _load_from_source("MNIST", "COURSE_MNIST_PATH", MNIST_HOST, MNIST_SAMPLE, online, read_mnist_npz,
+                             lambda splits: [len(splits[0][0]), len(splits[1][0])], settings, verbose)
 
 
 # ---------------------------------------------------------------------- IMDB
@@ -255,11 +292,8 @@ def load_imdb_arrays(
     Raises:
         DataSourceError: The configured source cannot be read.
     """
-    settings = settings or get_settings()
-    source, location = _choose_source(
-        "IMDB", settings.imdb_path, "COURSE_IMDB_PATH", IMDB_HOST, settings
-    )
-    if source == "online":
+
+    def online():
         import tensorflow_datasets as tfds
 
         pairs = []
@@ -270,15 +304,14 @@ def load_imdb_arrays(
                 texts.append(text.decode("utf-8"))
                 labels.append(label)
             pairs.append((texts, np.array(labels, dtype=np.int64)))
-        location = "tfds.load('imdb_reviews')"
-    else:
-        location = location or IMDB_SAMPLE
-        read = _read_aclimdb(location, splits)
-        pairs = [_shuffled(*read[split], seed=i) for i, split in enumerate(splits)]
-    result = LoadedSplits(pairs, source, location)
-    if verbose:
-        _announce("IMDB", result, [len(p[0]) for p in pairs])
-    return result
+        return pairs, "tfds.load('imdb_reviews')"
+
+    def read(location):
+        found = _read_aclimdb(location, splits)
+        return [_shuffled(*found[split], seed=i) for i, split in enumerate(splits)]
+
+    return _load_from_source("IMDB", "COURSE_IMDB_PATH", IMDB_HOST, IMDB_SAMPLE, online, read,
+                             lambda pairs: [len(p[0]) for p in pairs], settings, verbose)
 
 
 def load_imdb(

@@ -11,7 +11,6 @@ what that costs. Run it alone: timings taken while other jobs use the cores
 are wrong.
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -22,23 +21,18 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignments", nargs="*", default=["00_setup", "01_concepts", "02_mnist_cnn"])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from course_copy import bench_arguments, released_copy, use_shared_data
+
+    args = bench_arguments(__doc__.splitlines()[0], argv)
 
     import course
-    from course_copy import copy_course, use_shared_data
-    from course.grading import autograde, nbgrader_api
+    from course.grading import autograde
     from course.grading.students import write_students
 
     use_shared_data()
     print(f"course package: {os.path.dirname(course.__file__)}")
     with tempfile.TemporaryDirectory() as tmp:
-        root = copy_course(tmp)
-        api = nbgrader_api.make_api(root)
-        nbgrader_api.generate_release(api, args.assignments)
+        root, api = released_copy(tmp, args.assignments)
         for assignment in args.assignments:
             write_students(root, assignment, ["perfect"])
             times = []

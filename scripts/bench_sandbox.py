@@ -15,7 +15,6 @@ Prints, on this machine:
 Run it alone: timings taken while other jobs use the cores are wrong.
 """
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -80,14 +79,10 @@ def grade_once(root: str, assignment: str, student: str, sandboxed: bool) -> flo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignments", nargs="*", default=["00_setup", "01_concepts", "02_mnist_cnn"])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from course_copy import bench_arguments, released_copy, use_shared_data
 
-    from course_copy import copy_course, use_shared_data
-    from course.grading import nbgrader_api
+    args = bench_arguments(__doc__.splitlines()[0], argv)
+
     from course.grading.sandbox import check_bwrap
     from course.grading.students import write_students
     from course.runtime import stderr_to
@@ -108,9 +103,7 @@ def main(argv=None) -> int:
         boxed = statistics.median(fn(True) for _ in range(args.repeat))
         row(label, plain, boxed)
     with tempfile.TemporaryDirectory() as tmp:
-        root = copy_course(tmp)
-        api = nbgrader_api.make_api(root)
-        nbgrader_api.generate_release(api, args.assignments)
+        root, _ = released_copy(tmp, args.assignments)
         for assignment in args.assignments:
             student = write_students(root, assignment, ["perfect"])[0]
             times = {True: [], False: []}

@@ -35,3 +35,91 @@ def copy_course(target: str) -> str:
     shutil.copytree(os.path.join(ROOT, "source"), os.path.join(target, "source"))
     shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), target)
     return target
+
+
+def load_key_module(assignment: str, notebook: str, name: str = ""):
+    """Imports an answer key, ``source/<assignment>/<notebook>_key.py``, as a module of its own.
+
+    Args:
+        assignment: Assignment id, e.g. ``"04_inference_cost"``.
+        notebook: The notebook's name without ``.ipynb``.
+        name: The module's name (default ``<notebook>_key_tests``); it is not put in ``sys.modules``.
+
+    Returns:
+        The module, with every name the key defines (``QUESTIONS``, ``RUNNER_CELLS``, its helpers).
+    """
+    import importlib.util
+
+    path = os.path.join(ROOT, "source", assignment, f"{notebook}_key.py")
+    spec = importlib.util.spec_from_file_location(name or f"{notebook}_key_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_solution_cells(notebook_path: str, grade_ids, namespace=None) -> dict:
+    """Runs the reference solution of some code cells of a source notebook, in notebook order.
+
+    Each cell runs as a perfect student writes it (``course.grading.students.solved_source``:
+    solution markers removed), compiled under its ``grade_id``.
+
+    Args:
+        notebook_path: A source notebook (``.ipynb``, with solutions).
+        grade_ids: The ``grade_id``s of the code cells to run.
+        namespace: Names the cells may use (e.g. ``{"np": numpy}``); it is filled in place.
+
+    Returns:
+        The namespace, with everything the cells defined.
+    """
+    import nbformat
+
+    from course.grading.students import solved_source
+
+    namespace = {} if namespace is None else namespace
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in grade_ids:
+            exec(compile(solved_source(cell), grade_id, "exec"), namespace)
+    return namespace
+
+
+#: The assignments ``scripts/bench_*.py`` time when none are named.
+BENCH_ASSIGNMENTS = ["00_setup", "01_concepts", "02_mnist_cnn"]
+
+
+def bench_arguments(description: str, argv=None):
+    """Parses the command line of a ``scripts/bench_*.py`` benchmark and quiets TensorFlow's start-up log.
+
+    Args:
+        description: What the benchmark measures (its ``--help`` line).
+        argv: The arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The parsed arguments: ``assignments`` (default ``BENCH_ASSIGNMENTS``) and ``repeat`` (runs per measurement).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("assignments", nargs="*", default=list(BENCH_ASSIGNMENTS))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return args
+
+
+def released_copy(target: str, assignments):
+    """A copy of the course in ``target`` (``copy_course``) with ``assignments`` released into its gradebook.
+
+    Args:
+        target: An empty folder.
+        assignments: Assignment ids to release.
+
+    Returns:
+        ``(course directory, nbgrader API of it)``.
+    """
+    from course.grading import nbgrader_api
+
+    root = copy_course(target)
+    api = nbgrader_api.make_api(root)
+    nbgrader_api.generate_release(api, assignments)
+    return root, api

@@ -6,13 +6,12 @@ files for writing without writing, append to copies in scratch folders), so
 that a broken sandbox fails the tests instead of the machine.
 """
 
-import os
 import textwrap
 from typing import Dict
 
 import nbformat
 
-from course.grading.students import write_submission
+from course.grading.students import first_code_index, write_changed_submission, write_submission
 
 #: Printed by the attacks when they get somewhere; the tests look for these.
 SUCCESS_WORDS = ("READ-SOURCE", "GRADEBOOK-EDITED", "HOME-WRITTEN", "NET-OPEN", "WRITABLE", "OTHER-STUDENT")
@@ -107,19 +106,20 @@ XSS_MARKDOWN = '<script>alert("xss-md")</script>\n\n<a href="javascript:alert(1)
 
 def write_xss(root: str, assignment: str, student: str) -> str:
     """The perfect submission with active content in a new code cell and a new markdown cell."""
-    student_id = write_hostile(root, assignment, student, XSS_CODE)
-    folder = os.path.join(root, "submitted", student_id, assignment)
-    for name in os.listdir(folder):
-        if name.endswith(".ipynb"):
-            path = os.path.join(folder, name)
-            nb = nbformat.read(path, as_version=4)
-            nb.cells.insert(1, nbformat.v4.new_markdown_cell(XSS_MARKDOWN, id="attack-markdown"))
-            nbformat.write(nb, path)
-    return student_id
+    def edit(nb):
+        _add_attack(nb, student, XSS_CODE)
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(XSS_MARKDOWN, id="attack-markdown"))
+
+    return write_changed_submission(root, assignment, student, "perfect", {}, edit=edit)
 
 
 MEMORY_BOMB = "blocks = []\nwhile True:\n    blocks.append(b'x' * 2**27)"
 ENDLESS_LOOP = "while True:\n    pass"
+
+
+def _add_attack(nb, student: str, attack: str) -> None:
+    """Adds ``attack`` to ``nb`` as a new code cell after the first code cell (cell id ``attack-<student>``)."""
+    nb.cells.insert(first_code_index(nb) + 1, nbformat.v4.new_code_cell(attack, id=f"attack-{student}"))
 
 
 def write_hostile(root: str, assignment: str, student: str, attack: str) -> str:
@@ -128,16 +128,7 @@ def write_hostile(root: str, assignment: str, student: str, attack: str) -> str:
     Returns:
         The student id (``demo-<student>``).
     """
-    student_id = write_submission(root, assignment, student, "perfect")
-    folder = os.path.join(root, "submitted", student_id, assignment)
-    for name in os.listdir(folder):
-        if name.endswith(".ipynb"):
-            path = os.path.join(folder, name)
-            nb = nbformat.read(path, as_version=4)
-            first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-            nb.cells.insert(first_code + 1, nbformat.v4.new_code_cell(attack, id=f"attack-{student}"))
-            nbformat.write(nb, path)
-    return student_id
+    return write_changed_submission(root, assignment, student, "perfect", {}, edit=lambda nb: _add_attack(nb, student, attack))
 
 
 def write_hostile_class(root: str, assignment: str, grader_home: str, port: int, marker_file: str, marker: str) -> Dict[str, str]:

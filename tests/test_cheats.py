@@ -7,12 +7,9 @@ as an honest submission minus the cells it cheats on. The cheats of 00 and
 conftest's ``EXTRA_SUBMISSIONS``), graded by ``cluster.grade_class``.
 """
 
-import os
-
-import nbformat
 import pytest
 
-from course.grading.students import write_submission
+from course.grading.students import write_changed_submission
 
 #: Hooks that emit an ``execute_result`` before every cell, or write to stderr after every cell.
 INJECT_RESULT = "ip = get_ipython()\nip.events.register('pre_run_cell', lambda *a: ip.displayhook('full marks'))"
@@ -76,41 +73,25 @@ SETUP = {
     }, "perfect", 1),
 }
 
-#: Per assignment: its notebook and its cheating students.
-BATCHES = {"00_setup": ("check_environment.ipynb", SETUP), "01_concepts": ("concepts.ipynb", CONCEPTS)}
-NOTEBOOKS = {"03_bert_imdb": "bert_imdb.ipynb", **{a: nb for a, (nb, _) in BATCHES.items()}}
+#: Per assignment: its cheating students.
+BATCHES = {"00_setup": SETUP, "01_concepts": CONCEPTS}
 
 pytestmark = pytest.mark.slow
 
 
-def _write(root, assignment, student, changes, recipe):
-    student_id = write_submission(root, assignment, student, recipe)
-    folder = os.path.join(root, "submitted", student_id, assignment)
-    path = os.path.join(folder, NOTEBOOKS[assignment])
-    nb = nbformat.read(path, as_version=4)
-    for grade_id, source in changes.items():
-        if grade_id == "+":
-            first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-            nb.cells.insert(first, nbformat.v4.new_code_cell(source, id=f"cheat-{student}"))
-            continue
-        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-        cell.source = source
-    nbformat.write(nb, path)
-    return student_id
-
-
 def write_cheats(root: str, assignment: str) -> list:
     """Writes every cheating submission of ``assignment`` (``BATCHES``); returns their student ids."""
-    return [_write(root, assignment, student, changes, recipe) for student, (changes, recipe, _) in BATCHES[assignment][1].items()]
+    return [write_changed_submission(root, assignment, student, recipe, changes)
+            for student, (changes, recipe, _) in BATCHES[assignment].items()]
 
 
 @pytest.mark.parametrize(
-    "graded_assignment, student", [(a, s) for a, (_, cheats) in BATCHES.items() for s in sorted(cheats)]
+    "graded_assignment, student", [(a, s) for a, cheats in BATCHES.items() for s in sorted(cheats)]
 )
 def test_each_cheat_earns_exactly_the_points_of_its_honest_part(graded_course, graded_assignment, student):
     """Does a cheating submission score what an honest one scores minus the cells it cheats on (zero when nothing is answered)?"""
     records = graded_course(graded_assignment)[3]
-    lost = BATCHES[graded_assignment][1][student][2]
+    lost = BATCHES[graded_assignment][student][2]
     honest = records["perfect"].auto_score
     assert honest >= 3
     expected = 0.0 if lost is None else honest - lost
@@ -147,4 +128,4 @@ BERT_CHEATED_TESTS = {
 
 def write_bert_cheater(root: str, student: str) -> str:
     """Writes 03's partial submission with every cheat of ``BERT_CHEATS`` (for conftest's EXTRA_SUBMISSIONS)."""
-    return _write(root, "03_bert_imdb", student.replace("demo-", ""), BERT_CHEATS, "partial")
+    return write_changed_submission(root, "03_bert_imdb", student.replace("demo-", ""), "partial", BERT_CHEATS)

@@ -270,15 +270,11 @@ def test_key_module_matches_the_notebook():
     """Does the answer key judge exactly the notebook's autograded test cells?"""
     import json
 
-    pytest.importorskip("course.grading.judge")
-    import importlib.util
+    from course_copy import ROOT, load_key_module
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    folder = os.path.join(root, "source", "04_inference_cost")
-    spec = importlib.util.spec_from_file_location("inference_cost_key", os.path.join(folder, "inference_cost_key.py"))
-    key = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(key)
-    with open(os.path.join(folder, "inference_cost.ipynb"), encoding="utf-8") as fh:
+    pytest.importorskip("course.grading.judge")
+    key = load_key_module("04_inference_cost", "inference_cost", name="inference_cost_key")
+    with open(os.path.join(ROOT, "source", "04_inference_cost", "inference_cost.ipynb"), encoding="utf-8") as fh:
         notebook = json.load(fh)
     graded = {
         cell["metadata"]["nbgrader"]["grade_id"]
@@ -348,32 +344,15 @@ table["int8"]["cost_per_million"] = table["float32"]["cost_per_million"] / 4
 
 def _write_cheat_submission(root: str, student: str) -> str:
     """The perfect student, plus the three cheats on the verified cells (``CHEATS``)."""
-    import nbformat
+    from course.grading.students import write_changed_submission
 
-    from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
+    def appended(cheat):
+        return lambda source: source + "\n" + cheat
 
-    name = "inference_cost.ipynb"
-    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, name), as_version=4)
-    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, name), as_version=4)
-    nb = fill_solutions(release, source)
-    done = set()
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in CHEATS:
-            if grade_id == "lab_setup":  # a locked cell: the cheat goes into the next solution cell instead
-                continue
-            cell.source = cell.source + "\n" + CHEATS[grade_id]
-            done.add(grade_id)
-        if grade_id == "quantized_copy":
-            cell.source = CHEATS["lab_setup"] + "\n" + cell.source
-            done.add("lab_setup")
-    assert done == set(CHEATS)
-    folder = os.path.join(root, "submitted", student, ASSIGNMENT)
-    os.makedirs(folder, exist_ok=True)
-    nbformat.write(nb, os.path.join(folder, name))
-    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
-        fh.write(DEFAULT_TIMESTAMP)
-    return student
+    changes = {grade_id: appended(cheat) for grade_id, cheat in CHEATS.items() if grade_id != "lab_setup"}
+    # lab_setup is a locked cell: its cheat goes first in the next solution cell instead.
+    changes["quantized_copy"] = lambda source: CHEATS["lab_setup"] + "\n" + source
+    return write_changed_submission(root, ASSIGNMENT, student, "perfect", changes, prefix="")
 
 
 @pytest.mark.slow

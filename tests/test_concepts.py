@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from course.grading import judge
 from course.grading.instructor_lines import REGIONS, normalise_html, secret_lines
-from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions
+from course.grading.students import write_changed_submission
 
 ASSIGNMENT = "01_concepts"
 SOURCE = os.path.join(ROOT, "source", ASSIGNMENT, "concepts.ipynb")
@@ -189,22 +189,8 @@ def test_course_package_holds_no_answer_of_this_assignment():
 
 
 def _write_wrong_submission(root: str, student: str) -> str:
-    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, "concepts.ipynb"), as_version=4)
-    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, "concepts.ipynb"), as_version=4)
-    nb = fill_solutions(release, source)
-    replaced = set()
-    for cell in nb.cells:
-        grade_id = _meta(cell).get("grade_id")
-        if grade_id in WRONG_ANSWERS:
-            cell.source = WRONG_ANSWERS[grade_id][0]
-            replaced.add(grade_id)
-    assert replaced == set(WRONG_ANSWERS)
-    folder = os.path.join(root, "submitted", student, ASSIGNMENT)
-    os.makedirs(folder, exist_ok=True)
-    nbformat.write(nb, os.path.join(folder, "concepts.ipynb"))
-    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
-        fh.write(DEFAULT_TIMESTAMP)
-    return student
+    changes = {grade_id: answer[0] for grade_id, answer in WRONG_ANSWERS.items()}
+    return write_changed_submission(root, ASSIGNMENT, student, "perfect", changes, prefix="")
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ judge then gets a ``FollowThrough`` with that data. These tests run the real
 ``judge_notebook`` on a tiny notebook whose hand-ins the real ``hand_in`` wrote.
 """
 
-import textwrap
-
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+import test_judge
 from course.checks.handin import hand_in
-from course.grading.judge import FollowThrough, judge_notebook, load_key
+from course.grading.judge import FollowThrough, judge_notebook
 
 KEY = '''
 from course.grading.compare import score_numbers
@@ -63,18 +62,11 @@ def _notebook(double_source):
 
 @pytest.fixture
 def key(tmp_path):
-    path = tmp_path / "source" / "chain_key.py"
-    path.parent.mkdir()
-    path.write_text(textwrap.dedent(KEY))
-    return load_key(str(path))
+    return test_judge.key_from_text(tmp_path, KEY, "chain")
 
 
-@pytest.fixture
-def submission(tmp_path, monkeypatch):
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return str(folder)
+#: The folder a notebook 'ran' in, where the real hand_in writes (test_judge's fixture).
+submission = test_judge.submission
 
 
 def _scores(key, submission, double_source="def double(x):\n    return 2 * x"):

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import REAL_KERNELS, scratch_course, tools_env
 from course.grading.sandbox import check_bwrap
-from course.grading.students import write_submission
+from course.grading.students import cell_with_grade_id, write_changed_submission, write_submission
 
 ASSIGNMENT = "01_concepts"
 NOTEBOOK = "concepts.ipynb"
@@ -38,25 +38,22 @@ def _folder(root, student):
     return os.path.join(root, "submitted", student, ASSIGNMENT)
 
 
-def _edit(root, student, change):
-    """Applies ``change(nb)`` to the student's notebook."""
-    path = os.path.join(_folder(root, student), NOTEBOOK)
-    nb = nbformat.read(path, as_version=4)
-    change(nb)
-    nbformat.write(nb, path)
+def _added(source):
+    """An ``edit`` of ``write_changed_submission``: a code cell of the student's own after the ``imports`` cell."""
+    def edit(nb):
+        index = nb.cells.index(cell_with_grade_id(nb, "imports"))
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, id=f"added-{uuid.uuid4().hex[:8]}"))
+
+    return edit
 
 
-def _cell(nb, grade_id):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+def _writer(student, changes=None, added=None):
+    """A writer of ``HOSTILE``: the perfect submission of ``student`` with ``changes`` and the ``added`` cell."""
+    def write(root):
+        return write_changed_submission(root, ASSIGNMENT, student, "perfect", changes or {},
+                                        edit=_added(added) if added else None)
 
-
-def _add_cell(root, student, source, after="imports", cell_type="code"):
-    def change(nb):
-        index = nb.cells.index(_cell(nb, after))
-        new = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
-        nb.cells.insert(index + 1, new(source, id=f"added-{uuid.uuid4().hex[:8]}"))
-
-    _edit(root, student, change)
+    return write
 
 
 # ------------------------------------------------------------------ the hostile students
@@ -76,13 +73,6 @@ def magnitude_prune(weights, sparsity):
     pruned.reshape(-1)[np.argsort(np.abs(weights).ravel(), kind="stable")[:k]] = 0
     return pruned
 '''
-
-
-def write_salt_snoop(root):
-    student = write_submission(root, ASSIGNMENT, "b-salt", "perfect")
-    _add_cell(root, student, SALT_SNOOP)
-    _edit(root, student, lambda nb: setattr(_cell(nb, "magnitude_prune"), "source", SALT_PRUNE))
-    return student
 
 
 def write_environ_link(root):
@@ -117,27 +107,9 @@ REFORMAT_HOOK = (
 )
 
 
-def write_self_read(root):
-    student = write_submission(root, ASSIGNMENT, "e-self-read", "perfect")
-    _add_cell(root, student, SELF_READ)
-    return student
-
-
-def write_reformat(root):
-    student = write_submission(root, ASSIGNMENT, "f-reformat", "perfect")
-    _add_cell(root, student, REFORMAT_HOOK)
-    return student
-
-
 #: Item 12: the honest answer written on one line.
 ONE_LINE = ('q1_traits = {"A": "advantage", "B": "disadvantage", "C": "neither", "D": "advantage", '
             '"E": "disadvantage", "F": "neither", "G": "advantage", "H": "disadvantage"}')
-
-
-def write_one_line(root):
-    student = write_submission(root, ASSIGNMENT, "g-one-line", "perfect")
-    _edit(root, student, lambda nb: setattr(_cell(nb, "q1_traits"), "source", ONE_LINE))
-    return student
 
 
 #: Item 13: region markers in a student's written answer and in a code cell of theirs.
@@ -145,22 +117,14 @@ MARKERS_ANSWER = "My answer. ### BEGIN HIDDEN TESTS (unbalanced, on purpose) and
 MARKERS_CODE = "print('### BEGIN HIDDEN TESTS')\n### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS"
 
 
-def write_markers(root):
-    student = write_submission(root, ASSIGNMENT, "h-markers", "perfect")
-    _edit(root, student, lambda nb: setattr(_cell(nb, "q1_written"), "source", MARKERS_ANSWER))
-    _add_cell(root, student, MARKERS_CODE)
-    return student
-
-
 def write_foreign_cells(root):
     """Item 11: a test cell and a task cell pasted from 00_setup, with that notebook's nbgrader metadata."""
-    student = write_submission(root, ASSIGNMENT, "i-foreign", "perfect")
     other = nbformat.read(os.path.join(root, "source", "00_setup", "check_environment.ipynb"), as_version=4)
     pasted = [c for c in other.cells if c.metadata.get("nbgrader", {}).get("grade")][:2]
     task = dict(pasted[0].metadata.nbgrader, grade_id="foreign_task", task=True, grade=False, solution=False)
 
-    def change(nb):
-        index = nb.cells.index(_cell(nb, "imports"))
+    def paste(nb):
+        index = nb.cells.index(cell_with_grade_id(nb, "imports"))
         for offset, cell in enumerate(pasted):
             copy = nbformat.v4.new_code_cell(cell.source, id=f"pasted-{offset}")
             copy.metadata["nbgrader"] = dict(cell.metadata.nbgrader)
@@ -169,8 +133,7 @@ def write_foreign_cells(root):
         md.metadata["nbgrader"] = task
         nb.cells.insert(index + 1, md)
 
-    _edit(root, student, change)
-    return student
+    return write_changed_submission(root, ASSIGNMENT, "i-foreign", "perfect", {}, edit=paste)
 
 
 #: Item 10: a file whose name injects a false warning line, and student code that prints fake log lines.
@@ -185,12 +148,13 @@ FAKE_LOG = (
 
 
 def write_fake_notes(root):
-    student = write_submission(root, ASSIGNMENT, "j-fake-notes", "perfect")
-    folder = _folder(root, student)
-    nb = nbformat.read(os.path.join(folder, NOTEBOOK), as_version=4)
-    nbformat.write(nb, os.path.join(folder, FAKE_NAME))
-    _add_cell(root, student, FAKE_LOG)
-    return student
+    student = "j-fake-notes"
+
+    def edit(nb):
+        nbformat.write(nb, os.path.join(_folder(root, "demo-" + student), FAKE_NAME))  # the honest notebook, a forged name
+        _added(FAKE_LOG)(nb)
+
+    return write_changed_submission(root, ASSIGNMENT, student, "perfect", {}, edit=edit)
 
 
 #: Item 8: dequantize_int8 switches the runner's alarm off and never returns for one of the grader's cases.
@@ -212,27 +176,15 @@ GREEDY_PRUNE = '''def magnitude_prune(weights, sparsity):
 '''
 
 
-def write_stubborn(root):
-    student = write_submission(root, ASSIGNMENT, "k-stubborn", "perfect")
-    _edit(root, student, lambda nb: setattr(_cell(nb, "dequantize_int8"), "source", STUBBORN_DEQUANTIZE))
-    return student
+def _indented(text):
+    return "\n".join("    " + line for line in text.splitlines())
 
 
-def write_greedy_runner(root):
-    student = write_submission(root, ASSIGNMENT, "l-greedy-runner", "perfect")
-
-    def indented(text):
-        return "\n".join("    " + line for line in text.splitlines())
-
-    def change(nb):
-        # The kernel's own visible test calls it too: only the grader's runner (not in /submission) gets the loop.
-        honest = SALT_PRUNE.replace("import os\n", "")
-        _cell(nb, "magnitude_prune").source = (
-            f"import os\nif os.getcwd() == '/submission':\n{indented(honest)}\nelse:\n{indented(GREEDY_PRUNE)}\n"
-        )
-
-    _edit(root, student, change)
-    return student
+#: The kernel's own visible test calls magnitude_prune too: only the grader's runner (not in /submission) gets the loop.
+HONEST_PRUNE = SALT_PRUNE.replace("import os\n", "")
+GREEDY_ONLY_IN_RUNNER = (
+    f"import os\nif os.getcwd() == '/submission':\n{_indented(HONEST_PRUNE)}\nelse:\n{_indented(GREEDY_PRUNE)}\n"
+)
 
 
 #: Item 7: one file over the disk limit (refused), then the folder filled past it.
@@ -259,18 +211,6 @@ time.sleep(10)
 """
 
 
-def write_disk_fill(root):
-    student = write_submission(root, ASSIGNMENT, "m-disk", "perfect")
-    _add_cell(root, student, DISK_FILL)
-    return student
-
-
-def write_tmpfs_fill(root):
-    student = write_submission(root, ASSIGNMENT, "n-tmpfs", "perfect")
-    _add_cell(root, student, TMPFS_FILL)
-    return student
-
-
 #: Item 9: 75 images of 2 MiB and 40 MiB of text in the kernel; 100 MiB written to every fd by the runner.
 FLOOD = """import base64, os
 from IPython.display import Image, display
@@ -295,29 +235,24 @@ FLOOD_DEQUANTIZE = '''def dequantize_int8(q, scale):
 '''
 
 
-def write_flood(root):
-    student = write_submission(root, ASSIGNMENT, "o-flood", "perfect")
-    _add_cell(root, student, FLOOD)
-    _edit(root, student, lambda nb: setattr(_cell(nb, "dequantize_int8"), "source", FLOOD_DEQUANTIZE))
-    return student
-
-
+#: The hostile students in name order: each writes one and returns its student id.
 HOSTILE = {
-    "salt": write_salt_snoop,
+    "salt": _writer("b-salt", {"magnitude_prune": SALT_PRUNE}, SALT_SNOOP),
     "environ_link": write_environ_link,
     "fifo": write_fifo,
-    "self_read": write_self_read,
-    "reformat": write_reformat,
-    "one_line": write_one_line,
-    "markers": write_markers,
+    "self_read": _writer("e-self-read", added=SELF_READ),
+    "reformat": _writer("f-reformat", added=REFORMAT_HOOK),
+    "one_line": _writer("g-one-line", {"q1_traits": ONE_LINE}),
+    "markers": _writer("h-markers", {"q1_written": MARKERS_ANSWER}, MARKERS_CODE),
     "foreign": write_foreign_cells,
     "fake_notes": write_fake_notes,
-    "stubborn": write_stubborn,
-    "greedy_runner": write_greedy_runner,
-    "disk": write_disk_fill,
-    "tmpfs": write_tmpfs_fill,
-    "flood": write_flood,
+    "stubborn": _writer("k-stubborn", {"dequantize_int8": STUBBORN_DEQUANTIZE}),
+    "greedy_runner": _writer("l-greedy-runner", {"magnitude_prune": GREEDY_ONLY_IN_RUNNER}),
+    "disk": _writer("m-disk", added=DISK_FILL),
+    "tmpfs": _writer("n-tmpfs", added=TMPFS_FILL),
+    "flood": _writer("o-flood", {"dequantize_int8": FLOOD_DEQUANTIZE}, FLOOD),
 }
+
 #: The batch's limits (01's reference run: 3 s, 0.1 GiB): low, so that the attacks hit them quickly.
 LIMITS_CONFIG = (
     'c.Sandbox.limits = {"01_concepts": {"seconds": 60, "memory_mb": 700, "disk_mb": 100}}\n'

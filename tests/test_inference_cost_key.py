@@ -6,42 +6,30 @@ a share per number where a cell holds several, and follow-through where a
 number chains from the student's own earlier results.
 """
 
-import importlib.util
 import os
 import re
 
 import numpy as np
 import pytest
 
+from course_copy import ROOT, load_key_module, run_solution_cells
 from course.grading.compare import call_locally, judge_cases
 from course.grading.judge import FollowThrough, FunctionQuestion, ValueQuestion, case_rng, run_judge
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = os.path.join(ROOT, "source", "04_inference_cost")
 
 
 @pytest.fixture(scope="module")
 def key():
-    spec = importlib.util.spec_from_file_location("inference_cost_key_tests", os.path.join(FOLDER, "inference_cost_key.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_key_module("04_inference_cost", "inference_cost")
 
 
 @pytest.fixture(scope="module")
 def solution():
     """The reference solution's part A, run from the source notebook's cells (plain NumPy, no Keras)."""
-    import nbformat
-
-    nb = nbformat.read(os.path.join(FOLDER, "inference_cost.ipynb"), as_version=4)
     wanted = ("from_01", "hardware", "decode_functions", "decode_numbers", "kv_functions", "kv_numbers",
               "kv_decode_function", "kv_decode_numbers", "cost_per_million", "cost_numbers", "lora_numbers", "moe_numbers")
-    namespace = {"np": np, "math": __import__("math")}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in wanted:
-            source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$", "", cell.source, flags=re.M)
-            exec(compile(source, cell.metadata["nbgrader"]["grade_id"], "exec"), namespace)
-    return namespace
+    return run_solution_cells(os.path.join(FOLDER, "inference_cost.ipynb"), wanted, {"np": np, "math": __import__("math")})
 
 
 def _values(solution, *names):

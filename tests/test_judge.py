@@ -271,12 +271,26 @@ QUESTIONS = {
 '''
 
 
+def key_from_text(folder, text: str, notebook: str) -> AnswerKey:
+    """Loads an answer key written here as text, the way the grader loads a real one.
+
+    Args:
+        folder: A temporary folder (a ``pathlib.Path``); the key goes to ``<folder>/source/<notebook>_key.py``.
+        text: The key's source (dedented first).
+        notebook: The notebook's name.
+
+    Returns:
+        The loaded key (``judge.load_key``).
+    """
+    path = folder / "source" / f"{notebook}_key.py"
+    path.parent.mkdir()
+    path.write_text(textwrap.dedent(text))
+    return load_key(str(path))
+
+
 @pytest.fixture
 def key(tmp_path):
-    path = tmp_path / "source" / "tiny_key.py"
-    path.parent.mkdir()
-    path.write_text(textwrap.dedent(KEY))
-    loaded = load_key(str(path))
+    loaded = key_from_text(tmp_path, KEY, "tiny")
     assert set(loaded.questions) == {"test_numbers", "test_square"} and loaded.runner_cells == ("imports", "square")
     return loaded
 

@@ -20,13 +20,14 @@ import pytest
 from nbgrader.utils import determine_grade
 
 from conftest import ROOT, copy_released
+from course_copy import run_solution_cells
 from course.checks import mnist
 from course.config import get_settings
 from course.data import MNIST_SAMPLE
 from course.grading import cluster, judge, nbgrader_api
 from course.grading.artifacts import run_verifier
 from course.grading.sandbox import check_bwrap
-from course.grading.students import DEFAULT_TIMESTAMP, fill_solutions, solved_source
+from course.grading.students import write_changed_submission
 from course.grading.verifiers import mnist as verifiers
 from course.profiles import get_profile
 from course.runtime import import_tensorflow
@@ -40,7 +41,7 @@ KEY = judge.load_key(os.path.join(ROOT, "source", ASSIGNMENT, f"{NOTEBOOK}{judge
 
 
 def _model(keras, convs=2, pool=True, head="softmax", loss="sparse_categorical_crossentropy", shape=(28, 28, 1), dense=128, compile=True):
-    """A small model in the style of the assignment, varied one property at a time."""
+    """A small model in the style of the assignment, varied one property at a time (``convs=0``: dense layers only)."""
     layers = [keras.Input(shape=shape)]
     for i in range(convs):
         layers.append(keras.layers.Conv2D(8 * (i + 1), (3, 3), activation="relu"))
@@ -51,19 +52,6 @@ def _model(keras, convs=2, pool=True, head="softmax", loss="sparse_categorical_c
     model = keras.Sequential(layers)
     if compile:
         model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
-    return model
-
-
-def _dense_only(keras):
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -78,10 +66,7 @@ def _raises(function, *args) -> str:
 
 def solution(name):
     """The reference solution of one of 02's functions, from the source notebook."""
-    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
-    scope = {"np": np}
-    exec(compile(solved_source(cell), name, "exec"), scope)
-    return scope[name]
+    return run_solution_cells(SOURCE, (name,), {"np": np})[name]
 
 
 def _verdict(grade_id, function, student="student"):
@@ -175,7 +160,7 @@ def test_logits_with_a_from_logits_loss_and_functional_models_pass(keras):
 
 def test_dense_only_model_fails_the_structure_test(keras):
     """Does a dense-only network fail, with a message about convolution and pooling?"""
-    message = _raises(verifiers.check_model_structure, _dense_only(keras), BUDGET)
+    message = _raises(verifiers.check_model_structure, _model(keras, convs=0), BUDGET)
     assert "convolution" in message and "pooling" in message
 
 
@@ -312,7 +297,7 @@ def test_verifier_fails_an_untrained_model(keras, sample_data, tmp_path):
 
 def test_verifier_rechecks_structure_of_the_saved_model(keras, sample_data, tmp_path):
     """Does a dense-only model fail the structure and accuracy verifiers, whatever in-kernel checks said?"""
-    path = _save(_dense_only(keras), tmp_path / "dense.keras")
+    path = _save(_model(keras, convs=0), tmp_path / "dense.keras")
     for verify in (verifiers.verify_cnn_structure, verifiers.verify_cnn_accuracy):
         verdict = verify(path)
         assert not verdict.passed and "convolution" in verdict.message
@@ -606,26 +591,6 @@ GRADED = ("test_preprocess", "test_cnn_structure", "test_cnn_accuracy", "test_mo
 SANDBOXED = check_bwrap("bwrap")[0]
 
 
-def _write_cheat(root: str, student: str, replacements: dict) -> str:
-    release = nbformat.read(os.path.join(root, "release", ASSIGNMENT, f"{NOTEBOOK}.ipynb"), as_version=4)
-    source = nbformat.read(os.path.join(root, "source", ASSIGNMENT, f"{NOTEBOOK}.ipynb"), as_version=4)
-    nb = fill_solutions(release, source)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in replacements:
-            cell.source = replacements[grade_id]
-    if "+" in replacements:  # a cell of the student's own, before the first code cell
-        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-        nb.cells.insert(first, nbformat.v4.new_code_cell(replacements["+"], id=f"cheat-{student}"))
-    student_id = f"cheat-{student}"
-    folder = os.path.join(root, "submitted", student_id, ASSIGNMENT)
-    os.makedirs(folder)
-    nbformat.write(nb, os.path.join(folder, f"{NOTEBOOK}.ipynb"))
-    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
-        fh.write(DEFAULT_TIMESTAMP)
-    return student_id
-
-
 @pytest.fixture(scope="module")
 def cheats(released_course, tmp_path_factory):
     """Grades every cheating submission (``CHEATS`` and ``CELL_CHEATS``) in one batch through the real pipeline.
@@ -636,7 +601,8 @@ def cheats(released_course, tmp_path_factory):
     root = copy_released(released_course, str(tmp_path_factory.mktemp("cheats")))
     api = nbgrader_api.make_api(root)
     everything = {**CHEATS, **{name: changes for name, (changes, _) in CELL_CHEATS.items()}}
-    ids = [_write_cheat(root, name, replacements) for name, replacements in everything.items()]
+    ids = [write_changed_submission(root, ASSIGNMENT, name, "perfect", changes, prefix="cheat-")
+           for name, changes in everything.items()]
     # A private copy of the MNIST file in use: one cheat rewrites it.
     data_copy = os.path.join(root, "mnist.npz")
     shutil.copy(get_settings().mnist_path or MNIST_SAMPLE, data_copy)

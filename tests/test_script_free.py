@@ -28,7 +28,7 @@ from browser_tools import CHROMIUM, CHROMIUM_FLAGS, active_tags, free_port, stop
 from conftest import copy_course, tools_env
 from course.grading import nbgrader_api
 from course.grading.sandbox import check_bwrap
-from course.grading.students import write_submission
+from course.grading.students import first_code_index, write_changed_submission, write_submission
 
 ASSIGNMENT, NOTEBOOK = "01_concepts", "concepts"
 TOKEN = "course-xss-test"
@@ -66,16 +66,12 @@ ATTACK_MARKDOWN = (
 
 def _write_hostile(root: str) -> str:
     """The perfect 01 submission with the attacks in a new code cell, a new markdown cell and a written answer."""
-    student = write_submission(root, ASSIGNMENT, "xss", "perfect")
-    path = os.path.join(root, "submitted", student, ASSIGNMENT, f"{NOTEBOOK}.ipynb")
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(1, nbformat.v4.new_markdown_cell(ATTACK_MARKDOWN))
-    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    nb.cells.insert(first_code + 1, nbformat.v4.new_code_cell(ATTACK_CODE))
-    written = next(c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
-    written.source = written.source + "\n\n" + ATTACK_MARKDOWN
-    nbformat.write(nb, path)
-    return student
+    def edit(nb):
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(ATTACK_MARKDOWN))
+        nb.cells.insert(first_code_index(nb) + 1, nbformat.v4.new_code_cell(ATTACK_CODE))
+
+    written = {"economics_written": lambda source: source + "\n\n" + ATTACK_MARKDOWN}
+    return write_changed_submission(root, ASSIGNMENT, "xss", "perfect", written, edit=edit)
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from course_copy import run_solution_cells
 from course import codec
 from course.checks.handin import hand_in
 from course.grading import compare, judge, runner
 from course.grading.artifacts import Verdict
-from course.grading.students import fill_solutions, solved_source
+from course.grading.students import fill_solutions
 
 ASSIGNMENT = "00_setup"
 NOTEBOOK = "check_environment"
@@ -92,10 +93,7 @@ def _grade_id(cell):
 
 def reference(name):
     """The reference solution of one of 00's warm-up functions, from the source notebook."""
-    cell = next(c for c in _cells() if _grade_id(c) == name)
-    scope = {"np": np}
-    exec(compile(solved_source(cell), name, "exec"), scope)
-    return scope[name]
+    return run_solution_cells(SOURCE, (name,), {"np": np})[name]
 
 
 def _verdict(grade_id, function, student="student"):

@@ -9,43 +9,29 @@ that overflows) and faked tables must earn nothing on their cell, and a
 cell of several numbers a share per number.
 """
 
-import importlib.util
 import math
 import os
-import re
 
 import numpy as np
 import pytest
 
 from course import codec
+from course_copy import ROOT, load_key_module, run_solution_cells
 from course.grading.compare import call_locally, judge_cases
 from course.grading.judge import FunctionQuestion, ValueQuestion, case_rng, run_judge
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = os.path.join(ROOT, "source", "05_tiny_gpt")
 
 
 @pytest.fixture(scope="module")
 def key():
-    spec = importlib.util.spec_from_file_location("tiny_gpt_key_tests", os.path.join(FOLDER, "tiny_gpt_key.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_key_module("05_tiny_gpt", "tiny_gpt")
 
 
 @pytest.fixture(scope="module")
 def solution(key):
     """The reference solution's functions, run from the source notebook's runner cells (plain NumPy)."""
-    import nbformat
-
-    nb = nbformat.read(os.path.join(FOLDER, "tiny_gpt.ipynb"), as_version=4)
-    namespace = {}
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and grade_id in key.RUNNER_CELLS:
-            source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$", "", cell.source, flags=re.M)
-            exec(compile(source, grade_id, "exec"), namespace)
-    return namespace
+    return run_solution_cells(os.path.join(FOLDER, "tiny_gpt.ipynb"), key.RUNNER_CELLS)
 
 
 def _judge_function(key, grade_id, function, student="student"):

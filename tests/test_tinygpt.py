@@ -7,15 +7,12 @@ in-process here; tests/test_grading.py runs them in the sandboxed process
 through real grading.
 """
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
 from course import tinygpt
+from course_copy import load_key_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAUSAL = "course.grading.verifiers.tinygpt:verify_causal_gpt"
 BITS = "course.grading.verifiers.tinygpt:verify_bits_per_byte"
 
@@ -54,9 +51,7 @@ def test_bits_per_byte_of_a_uniform_model_is_eight():
 
 def test_gpt_weights_reproduce_the_keras_model(keras):
     """Do the weights gpt_weights extracts, run by the key's NumPy reference, give the Keras model's logits?"""
-    spec = importlib.util.spec_from_file_location("tiny_gpt_key_w", os.path.join(ROOT, "source", "05_tiny_gpt", "tiny_gpt_key.py"))
-    key = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(key)
+    key = load_key_module("05_tiny_gpt", "tiny_gpt", name="tiny_gpt_key_w")
     keras.utils.set_random_seed(0)
     model = build(keras)
     tokens = np.random.default_rng(0).integers(0, 256, size=20)

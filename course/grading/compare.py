@@ -67,33 +67,36 @@ class Raises:
 # --------------------------------------------------------------------------- correctness
 
 
-def check_choice(answer: Any, expected: str, options: Iterable, name: str) -> None:
-    """Checks a single-choice answer.
+def _check_options(answer: Any, expected: Any, options: Iterable, name: str, multiple: bool, wrong: str) -> None:
+    """Checks a single-choice or multiple-select answer against the correct option or options.
 
     Args:
         answer: The student's answer.
-        expected: The correct option (written in the hidden test).
+        expected: The correct option, or (``multiple``) the correct options, as the hidden test writes them.
         options: All options.
         name: The variable's name, for the message.
+        multiple: Whether several options are chosen (``expect_choices``) or one (``expect_choice``).
+        wrong: The end of the message when the answer is well formed but not correct.
     """
     options = _options(options)
-    chosen = expect_choice(answer, options, name)
-    expect(chosen == _canonical(expected, options), f"{name} is not the correct option.")
+    if multiple:
+        chosen = expect_choices(answer, options, name)
+        correct = frozenset(_canonical(e, options) for e in expected)
+    else:
+        chosen = expect_choice(answer, options, name)
+        correct = _canonical(expected, options)
+    expect(chosen == correct, f"{name} {wrong}")
+
+
+def check_choice(answer: Any, expected: str, options: Iterable, name: str) -> None:
+    """Checks a single-choice answer (``_check_options``: the correct option is ``expected``)."""
+    _check_options(answer, expected, options, name, False, "is not the correct option.")
 
 
 def check_choices(answer: Any, expected: Iterable, options: Iterable, name: str) -> None:
-    """Checks a multiple-select answer: exactly the correct options, no more, no fewer.
-
-    Args:
-        answer: The student's answer.
-        expected: The correct options (written in the hidden test).
-        options: All options.
-        name: The variable's name, for the message.
-    """
-    options = _options(options)
-    chosen = expect_choices(answer, options, name)
-    correct = frozenset(_canonical(e, options) for e in expected)
-    expect(chosen == correct, f"{name} is not the correct set of options: some correct options are missing or some wrong ones are chosen.")
+    """Checks a multiple-select answer: exactly the ``expected`` options, no more, no fewer (``_check_options``)."""
+    _check_options(answer, expected, options, name, True, "is not the correct set of options: some correct options "
+                   "are missing or some wrong ones are chosen.")
 
 
 def check_true_false(answer: Any, expected: bool, name: str) -> None:

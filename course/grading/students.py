@@ -18,7 +18,7 @@ nbgrader 0.9.6 with its defaults:
 
 import copy
 import os
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Union
 
 import nbformat
 from nbgrader.utils import is_grade, is_solution
@@ -109,6 +109,7 @@ def write_submission(
     recipe: str,
     prefix: str = "demo-",
     release_dir: Optional[str] = None,
+    change: Optional[Callable] = None,
 ) -> str:
     """Writes one synthetic submission to ``submitted/<prefix><student>/<assignment>/``.
 
@@ -119,6 +120,7 @@ def write_submission(
         recipe: Which recipe builds it (usually the same as ``student``).
         prefix: Prefix of the student id.
         release_dir: Release directory (default ``<course_root>/release``).
+        change: Called with each notebook the recipe built, before it is written; changes it in place.
 
     Returns:
         The student id.
@@ -136,7 +138,10 @@ def write_submission(
             continue
         release_nb = nbformat.read(os.path.join(rel_dir, name), as_version=4)
         source_nb = nbformat.read(os.path.join(src_dir, name), as_version=4)
-        nbformat.write(build(release_nb, source_nb), os.path.join(out_dir, name))
+        nb = build(release_nb, source_nb)
+        if change is not None:
+            change(nb)
+        nbformat.write(nb, os.path.join(out_dir, name))
     with open(os.path.join(out_dir, "timestamp.txt"), "w") as fh:
         fh.write(timestamp)
     return student_id
@@ -149,3 +154,109 @@ def write_students(course_root: str, assignment: str, students: List[str], prefi
         Their student ids.
     """
     return [write_submission(course_root, assignment, s, s, prefix=prefix) for s in students]
+
+
+#: The key of ``write_changed_submission``'s changes that adds a code cell of the student's own before the first code cell.
+NEW_FIRST_CELL = "+"
+
+#: A change of one cell: its new source, or a function from its old source to the new one.
+CellChange = Union[str, Callable[[str], str]]
+
+
+def cell_with_grade_id(nb, grade_id: str):
+    """The first cell of ``nb`` whose nbgrader ``grade_id`` is ``grade_id``.
+
+    Args:
+        nb: A notebook.
+        grade_id: The nbgrader id of the cell.
+
+    Returns:
+        The cell.
+
+    Raises:
+        StopIteration: No cell has that ``grade_id``.
+    """
+    return next(c for c in nb.cells if regions.grade_id(c) == grade_id)
+
+
+def first_code_index(nb) -> int:
+    """The index of the first code cell of ``nb`` (``StopIteration`` when it has none).
+
+    Args:
+        nb: A notebook.
+
+    Returns:
+        The index in ``nb.cells``.
+    """
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+
+
+def change_cells(nb, changes: Mapping[str, CellChange], new_cell_id: str) -> set:
+    """Changes a notebook's cells in place, as a student would.
+
+    Args:
+        nb: A notebook.
+        changes: ``{grade_id: change}``: every cell with that ``grade_id`` gets the new source (a string), or what
+            the function makes of its old source; ``{NEW_FIRST_CELL: source}`` adds a code cell with that source
+            before the first code cell.
+        new_cell_id: The cell id of the added cell.
+
+    Returns:
+        The keys of ``changes`` that were applied (``NEW_FIRST_CELL`` included).
+    """
+    done = set()
+    for key, change in changes.items():
+        if key == NEW_FIRST_CELL:
+            nb.cells.insert(first_code_index(nb), nbformat.v4.new_code_cell(change, id=new_cell_id))
+            done.add(key)
+            continue
+        for cell in nb.cells:
+            if regions.grade_id(cell) == key:
+                cell.source = change(cell.source) if callable(change) else change
+                done.add(key)
+    return done
+
+
+def write_changed_submission(
+    course_root: str,
+    assignment: str,
+    student: str,
+    recipe: str,
+    changes: Mapping[str, CellChange],
+    prefix: str = "demo-",
+    new_cell_id: Optional[str] = None,
+    edit: Optional[Callable] = None,
+) -> str:
+    """Writes a synthetic submission with some cells changed (a cheat, an attack, a wrong answer).
+
+    The notebooks are built as ``write_submission`` builds them, changed in
+    memory and written once.
+
+    Args:
+        course_root: The nbgrader course directory.
+        assignment: Assignment id.
+        student: Name of the student; the student id is ``<prefix><student>``.
+        recipe: The synthetic student it starts from (a key of ``RECIPES``, e.g. ``"perfect"``).
+        changes: ``{grade_id or NEW_FIRST_CELL: change}``, as ``change_cells`` applies them to every notebook.
+        prefix: Prefix of the student id.
+        new_cell_id: Cell id of the ``NEW_FIRST_CELL`` cell (default ``cheat-<student>``).
+        edit: Called with each notebook after ``changes``, for any other change (added cells elsewhere).
+
+    Returns:
+        The student id.
+
+    Raises:
+        KeyError: A ``grade_id`` of ``changes`` is in none of the assignment's notebooks.
+    """
+    done = set()
+
+    def change(nb):
+        done.update(change_cells(nb, changes, new_cell_id or f"cheat-{student}"))
+        if edit is not None:
+            edit(nb)
+
+    student_id = write_submission(course_root, assignment, student, recipe, prefix=prefix, change=change)
+    missing = sorted(set(changes) - done)
+    if missing:
+        raise KeyError(f"{assignment} has no cells {missing} to change")
+    return student_id

@@ -233,6 +233,13 @@ def cmd_settings(args) -> int:
     return 0
 
 
+#: Options that ``grade`` and ``demo`` share (``add_argument`` keywords).
+WORKERS_OPTION = dict(type=int, default=None, help="local Dask worker processes (default: one per core, at most 4)")
+REQUIRE_SANDBOX_OPTION = dict(
+    action="store_true", help="refuse to grade unless student code can run in the bubblewrap sandbox"
+)
+
+
 def main(argv=None) -> int:
     """Runs one command; returns the exit status."""
     prepare_environment()
@@ -249,7 +256,7 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("students", nargs="*", help="student ids (default: every submission)")
     p.add_argument("--course-dir", default=ROOT, help="the nbgrader course directory (default: this repository)")
-    p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: one per core, at most 4)")
+    p.add_argument("--workers", **WORKERS_OPTION)
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://HOST:PORT)")
     p.add_argument("--force", action="store_true", help="regrade submissions that were graded and did not change")
     p.add_argument(
@@ -258,11 +265,7 @@ def main(argv=None) -> int:
         metavar="NAME=N",
         help="Dask resources every grading task needs, e.g. GPU=1 (only workers started with them take it)",
     )
-    p.add_argument(
-        "--require-sandbox",
-        action="store_true",
-        help="refuse to grade unless student code can run in the bubblewrap sandbox",
-    )
+    p.add_argument("--require-sandbox", **REQUIRE_SANDBOX_OPTION)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("demo", help="run the instructor's job on synthetic students")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
@@ -271,12 +274,8 @@ def main(argv=None) -> int:
         default=ROBUSTNESS_ASSIGNMENT,
         help="assignment that also gets the broken submissions (duplicate cell, deleted test, ...)",
     )
-    p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: one per core, at most 4)")
-    p.add_argument(
-        "--require-sandbox",
-        action="store_true",
-        help="refuse to grade unless student code can run in the bubblewrap sandbox",
-    )
+    p.add_argument("--workers", **WORKERS_OPTION)
+    p.add_argument("--require-sandbox", **REQUIRE_SANDBOX_OPTION)
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("settings", help="show settings and profile")
     p.set_defaults(func=cmd_settings)

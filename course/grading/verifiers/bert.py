@@ -29,6 +29,20 @@ MIN_ENCODER_CHANGE = 1e-3
 ARCHITECTURE_KEYS = ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim")
 
 
+def _expect_instance(value, cls, message: str) -> None:
+    """Fails with ``message`` unless ``value`` is an instance of ``cls``.
+
+    Args:
+        value: A part of the student's classifier.
+        cls: The class it must be an instance of.
+        message: What the student is told otherwise.
+
+    Raises:
+        AssertionError: ``value`` is not a ``cls``.
+    """
+    expect(isinstance(value, cls), message)
+
+
 def check_classifier(model, sequence_length: int) -> None:
     """Checks the structure of a keras-hub BERT text classifier with its preprocessor.
 
@@ -39,27 +53,20 @@ def check_classifier(model, sequence_length: int) -> None:
     import keras
     import keras_hub
 
-    expect(isinstance(model, keras.Model), "the classifier must be a Keras model built by keras_hub.")
-    expect(
-        isinstance(model, keras_hub.models.TextClassifier),
-        "the classifier must be a keras_hub text classifier: keras_hub.models.BertTextClassifier.from_preset(...).",
-    )
-    expect(
-        isinstance(getattr(model, "backbone", None), keras_hub.models.BertBackbone),
-        "the classifier's backbone must be a BERT backbone (keras_hub.models.BertBackbone).",
-    )
+    _expect_instance(model, keras.Model, "the classifier must be a Keras model built by keras_hub.")
+    _expect_instance(model, keras_hub.models.TextClassifier,
+                     "the classifier must be a keras_hub text classifier: keras_hub.models.BertTextClassifier.from_preset(...).")
+    _expect_instance(getattr(model, "backbone", None), keras_hub.models.BertBackbone,
+                     "the classifier's backbone must be a BERT backbone (keras_hub.models.BertBackbone).")
     outputs = getattr(model, "outputs", None) or [None]
     width = outputs[0].shape[-1] if outputs[0] is not None else None
     expect(width == 2, "the classifier must have exactly two classes (num_classes=2: negative and positive).")
     preprocessor = getattr(model, "preprocessor", None)
-    expect(
-        isinstance(preprocessor, keras_hub.models.TextClassifierPreprocessor),
-        "the classifier must include its preprocessor (pass preprocessor=... to from_preset), so that it takes raw review texts.",
-    )
-    expect(
-        isinstance(getattr(preprocessor, "tokenizer", None), keras_hub.tokenizers.BertTokenizer),
-        "the preprocessor must use BERT's WordPiece tokenizer (keras_hub.models.BertTextClassifierPreprocessor).",
-    )
+    _expect_instance(preprocessor, keras_hub.models.TextClassifierPreprocessor,
+                     "the classifier must include its preprocessor (pass preprocessor=... to from_preset), "
+                     "so that it takes raw review texts.")
+    _expect_instance(getattr(preprocessor, "tokenizer", None), keras_hub.tokenizers.BertTokenizer,
+                     "the preprocessor must use BERT's WordPiece tokenizer (keras_hub.models.BertTextClassifierPreprocessor).")
     expect(
         getattr(preprocessor, "sequence_length", None) == sequence_length,
         f"the preprocessor must cut or pad every review to the profile's sequence_length={sequence_length} tokens.",

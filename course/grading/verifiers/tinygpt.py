@@ -98,19 +98,35 @@ def causality_problem(model, context: int, seed: int = 0) -> Optional[str]:
     return None
 
 
-def _load_checked(artifact_path: str):
-    """What both verifiers do first: the profile, the model loaded, its structure checked.
+def _load_causal(artifact_path: str, seed: int, counted: bool = False, not_causal: str = ""):
+    """What both verifiers do first: the profile, the model loaded, its structure and its causality checked.
+
+    Args:
+        artifact_path: The handed-in ``.keras`` file.
+        seed: Seed of the causality check's random tokens.
+        counted: Whether a model of the right structure gets its parameters and decoder blocks, and the
+            seconds the checks took, in its metrics.
+        not_causal: Text added to the message when the model is not causal.
 
     Returns:
-        ``(profile, context, model, metrics, verdict)``; ``verdict`` is a failed one when the structure is wrong, else ``None``.
+        ``(profile, model, metrics, verdict)``; ``verdict`` is a failed one when the structure is wrong or the
+        model is not causal, else ``None``.
     """
     from course.profiles import get_profile
 
+    started = time.monotonic()
     profile = get_profile()
     model = load_gpt(artifact_path)
     metrics = {"profile": profile.name}
     problems = structure_problems(model, profile.gpt_context, profile.gpt_min_params, profile.gpt_max_params)
-    return profile, profile.gpt_context, model, metrics, (Verdict(False, " ".join(problems), metrics) if problems else None)
+    if problems:
+        return profile, model, metrics, Verdict(False, " ".join(problems), metrics)
+    if counted:
+        metrics.update(params=int(model.count_params()), blocks=len(_blocks(model)))
+    problem = causality_problem(model, profile.gpt_context, seed=seed)
+    if counted:
+        metrics["seconds"] = round(time.monotonic() - started, 1)
+    return profile, model, metrics, (Verdict(False, problem + not_causal, metrics) if problem else None)
 
 
 def verify_causal_gpt(artifact_path: str) -> Verdict:
@@ -122,15 +138,9 @@ def verify_causal_gpt(artifact_path: str) -> Verdict:
     Returns:
         The verdict, with the parameter count and blocks in its metrics.
     """
-    started = time.monotonic()
-    profile, context, model, metrics, failed = _load_checked(artifact_path)
+    _, _, metrics, failed = _load_causal(artifact_path, seed=0, counted=True)
     if failed:
         return failed
-    metrics.update(params=int(model.count_params()), blocks=len(_blocks(model)))
-    problem = causality_problem(model, context)
-    metrics["seconds"] = round(time.monotonic() - started, 1)
-    if problem:
-        return Verdict(False, problem, metrics)
     return Verdict(True, f"{metrics['blocks']} decoder blocks, {metrics['params']:,} parameters; changing later tokens "
                          "never changed an earlier logit (checked by the grader).", metrics)
 
@@ -170,13 +180,10 @@ def verify_bits_per_byte(artifact_path: str) -> Verdict:
         The verdict, with bits per byte and perplexity in its metrics.
     """
     started = time.monotonic()
-    profile, context, model, metrics, failed = _load_checked(artifact_path)
+    profile, model, metrics, failed = _load_causal(artifact_path, seed=1, not_causal=" Its perplexity is not measured.")
     if failed:
         return failed
-    problem = causality_problem(model, context, seed=1)
-    if problem:
-        return Verdict(False, problem + " Its perplexity is not measured.", metrics)
-    inputs, targets, source = held_out_windows(context, profile.gpt_eval_reviews)
+    inputs, targets, source = held_out_windows(profile.gpt_context, profile.gpt_eval_reviews)
     bits = grader_bits_per_byte(model, inputs, targets)
     bound = profile.gpt_max_bits_per_byte
     metrics.update(bits_per_byte=round(bits, 4), perplexity_per_byte=round(float(2 ** bits), 3), bound=bound,
