@@ -136,7 +136,13 @@ ERROR_LINE = re.compile(r"^\s*([A-Za-z_.]*(?:Error|Exception)): (.+)$", re.MULTI
 
 
 def last_error(log: str) -> str:
-    """The most telling error line of an nbgrader log (not its generic closing message)."""
+    """The most telling error line of an nbgrader log (not its generic closing message).
+
+    The one place that reads log text: when nbgrader itself fails on a submission (unreadable
+    notebook, invalid metadata) its converter logs the traceback and returns no structured
+    cause. The line only explains a zero that is already decided, and it is shown escaped.
+    Everything the course's preprocessors notice is recorded as data (``course.grading.events``).
+    """
     found = [f"{m.group(1)}: {m.group(2)}" for m in ERROR_LINE.finditer(log) if "Please see" not in m.group(2)]
     return found[-1] if found else "unknown error (see the nbgrader log)"
 

@@ -33,6 +33,9 @@ a run can say how many executions it replayed and which ones it ran.
 Entries are written to a temporary folder and renamed into place, so two
 graders filling the same key never leave a half-written entry. The oldest
 entries are removed when the folder grows past ``max_gigabytes``.
+
+One module for one job (key, store, replay, trim): about a third of it is this
+description and the docstrings, which say exactly what a hit may skip.
 """
 
 import hashlib

@@ -30,6 +30,12 @@ is set. The limits apply in both cases.
 Configured in ``nbgrader_config.py`` (``c.Sandbox....``), so plain
 ``nbgrader autograde`` and formgrader get the same sandbox as
 ``python -m course grade``.
+
+Why one module of this size: its one job is the sandbox's settings and the
+``bwrap`` command built from them (mounts, environment, device files), and a
+third of it is this description and the settings' help texts; the limits
+(``limits.py``), the watchdog (``watchdog.py``) and bounded runs
+(``bounded_run.py``) live apart.
 """
 
 import fnmatch
