@@ -111,7 +111,7 @@ ETC_FILES = (
 #: Top-level system folders: bound read-only, or recreated as the symbolic links they are.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
-#: Log and note texts the pipeline looks for.
+#: Words that open the log lines and the notes (``course.grading.notes``) of these two events.
 UNSANDBOXED = "Graded WITHOUT the sandbox"
 LIMIT_REACHED = "Sandbox limit reached"
 
