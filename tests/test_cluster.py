@@ -54,15 +54,9 @@ def _text(html: bytes) -> str:
     return re.sub(r"In\[\d*\]:", "In[]:", text)
 
 
-def _env():
-    return dict(tools_env(), **REAL_KERNELS)
-
-
-@pytest.fixture(autouse=True)
-def real_kernels(monkeypatch):
-    """Every notebook runs in a real kernel here: these tests kill workers and time runs mid-notebook."""
-    for name, value in REAL_KERNELS.items():
-        monkeypatch.setenv(name, value)
+def _env(real_kernels: bool = False):
+    """The grader's environment; ``real_kernels``: no execution cache, for a test that needs a notebook still running."""
+    return dict(tools_env(), **REAL_KERNELS) if real_kernels else tools_env()
 
 
 def _log_lines(root, word):
@@ -142,7 +136,7 @@ def test_distributed_run_survives_a_killed_worker(tmp_path):
     ids = write_students(root, ASSIGNMENT, CLASS) + [write_submission(root, ASSIGNMENT, f"extra-{i}", "perfect") for i in range(4)]
     port = _free_port()
     bindir = os.path.dirname(sys.executable)
-    env = _env()
+    env = _env(real_kernels=True)  # the worker must die in the middle of a running notebook
     scheduler = subprocess.Popen(
         [os.path.join(bindir, "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -67,7 +67,7 @@ ATTACK_MARKDOWN = (
 def _write_hostile(root: str) -> str:
     """The perfect 01 submission with the attacks in a new code cell, a new markdown cell and a written answer."""
     def edit(nb):
-        nb.cells.insert(1, nbformat.v4.new_markdown_cell(ATTACK_MARKDOWN))
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(ATTACK_MARKDOWN, id="attack-markdown"))
         nb.cells.insert(first_code_index(nb) + 1, nbformat.v4.new_code_cell(ATTACK_CODE))
 
     written = {"economics_written": lambda source: source + "\n\n" + ATTACK_MARKDOWN}
