@@ -143,6 +143,21 @@ def test_trim_removes_least_recently_used_entries(setup):
     assert all(not os.listdir(os.path.join(cache.root, d)) for d in shards)
 
 
+def test_a_miss_logs_which_part_of_its_key_differs(setup, tmp_path):
+    """Does the log line of a miss carry a digest per part of the key, so that two misses show what changed?"""
+    cache, work, source, config, key = setup
+    first = key()
+    cache.log("miss", first, {"student": "s"})
+    (work / "data.csv").write_text("changed\n")
+    second = key(inputs={"environment": {"OMP_NUM_THREADS": "1"}})
+    cache.log("miss", second, {"student": "s"})
+    cache.log("hit", second, {"student": "s"})
+    one, two, hit = read_log(cache.directory)[0]
+    changed = {name for name in one["parts"] if one["parts"][name] != two["parts"][name]}
+    assert changed == {"submission", "inputs", "environment"}
+    assert two["parts"]["environment"] == {"OMP_NUM_THREADS": "1"} and "parts" not in hit
+
+
 def test_switched_off_by_empty_or_off():
     """Is the cache off for an empty folder name or 'off'?"""
     assert not ExecutionCache(directory="").enabled

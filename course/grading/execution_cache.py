@@ -201,13 +201,26 @@ class ExecutionCache(LoggingConfigurable):
             "data": data,
             "inputs": dict(inputs, environment=env),
         }
+        #: Digest of each part of the last key, and the kernel's environment, for telling why a look-up missed.
+        self.last_parts = {
+            name: hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()[:12]
+            for name, part in parts.items()
+        }
+        self.last_parts["environment"] = env
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
     def _entry(self, key: str) -> str:
         return os.path.join(self.root, key[:2], key)
 
     def log(self, result: str, key: str, what: dict) -> None:
-        """Appends one look-up (``hit``, ``miss``, ``stored``, ``not stored``) to the cache's log."""
+        """Appends one look-up (``hit``, ``miss``, ``stored``, ``not stored``) to the cache's log.
+
+        A miss also records the digest of each part of its key and the kernel's environment
+        (``last_parts``; allow-listed settings only, never a secret), so that two log lines
+        show which input differed.
+        """
+        if result == "miss" and getattr(self, "last_parts", None):
+            what = dict(what, parts=self.last_parts)
         os.makedirs(self.root, exist_ok=True)
         line = json.dumps(dict(what, result=result, key=key[:16], time=time.time()))
         with open(os.path.join(self.root, LOG_NAME), "a", encoding="utf-8") as fh:
