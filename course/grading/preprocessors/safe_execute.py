@@ -162,13 +162,14 @@ class SafeExecute(Execute):
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
         self._limits = self._sandbox.limits_for(assignment)
         cache = ExecutionCache(parent=self)
-        key = self._cache_key(cache, nb, resources, assignment) if cache.enabled and self._sandboxed else None
+        workdir = self._workdir(resources)
+        key = self._cache_key(cache, nb, workdir, assignment) if cache.enabled and self._sandboxed else None
         if key:
-            executed = cache.replay(key, self._workdir(resources), resources)
+            executed = cache.replay(key, workdir, resources)
             cache.log("hit" if executed is not None else "miss", key, self._what(resources))
             if executed is not None:
                 return executed, resources
-            before, mark = handed_in_files(self._workdir(resources)), len(events.peek(resources))
+            before, mark = handed_in_files(workdir), len(events.peek(resources))
         try:
             nb, resources = self._preprocess(nb, resources, km)
         finally:
@@ -178,9 +179,8 @@ class SafeExecute(Execute):
                     f"Its output passed the grader's limit ({what}); later output was dropped (each such cell "
                     "says so in its output). Grades are not affected."))
         if key:
-            after = handed_in_files(self._workdir(resources))
-            new = [name for name, digest in after.items() if before.get(name) != digest]
-            stored = cache.store(key, nb, self._workdir(resources), new, events.peek(resources)[mark:])
+            new = [name for name, digest in handed_in_files(workdir).items() if before.get(name) != digest]
+            stored = cache.store(key, nb, workdir, new, events.peek(resources)[mark:])
             cache.log("stored" if stored else "not stored", key, self._what(resources))
         return nb, resources
 
@@ -193,7 +193,7 @@ class SafeExecute(Execute):
         info = (resources or {}).get("nbgrader") or {}
         return {name: str(info.get(name, "")) for name in ("assignment", "student", "notebook")}
 
-    def _cache_key(self, cache: ExecutionCache, nb, resources, assignment: str) -> str:
+    def _cache_key(self, cache: ExecutionCache, nb, workdir: str, assignment: str) -> str:
         """The execution cache's key of this run (``course.grading.execution_cache``)."""
         from nbgrader.coursedir import CourseDirectory
 
@@ -207,7 +207,7 @@ class SafeExecute(Execute):
         }
         return cache.key(
             nb,
-            self._workdir(resources),
+            workdir,
             coursedir.format_path(coursedir.source_directory, ".", assignment),
             os.path.join(coursedir.root, "nbgrader_config.py"),
             inputs,
