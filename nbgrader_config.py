@@ -63,7 +63,7 @@ c.Sandbox.required = os.environ.get("COURSE_SANDBOX") == "required"
 # Limits for the whole notebook, from the reference solutions' measured runs
 # on 2 CPU cores (README, "Which assignment fits where") with a wide margin:
 # 00 10 s / 0.9 GiB, 01 3 s / 0.1 GiB, 02 40 s / 0.8 GiB, 03 275 s / 2.9 GiB,
-# 04 202 s / 2.4 GiB, 05 58 s / 1.0 GiB.
+# 04 202 s / 2.4 GiB, 05 58 s / 1.0 GiB, 06 91 s / 1.4 GiB.
 c.Sandbox.limits = {
     "00_setup": {"seconds": 180, "memory_mb": 3072},
     "01_concepts": {"seconds": 120, "memory_mb": 2048},
@@ -71,6 +71,7 @@ c.Sandbox.limits = {
     "03_bert_imdb": {"seconds": 1800, "memory_mb": 8192},
     "04_inference_cost": {"seconds": 1200, "memory_mb": 8192},
     "05_tiny_gpt": {"seconds": 900, "memory_mb": 6144},
+    "06_rag": {"seconds": 600, "memory_mb": 4096},
 }
 c.Sandbox.default_limits = {"seconds": 1800, "memory_mb": 8192}
 c.Sandbox.verifier_limits = {"seconds": 1800, "memory_mb": 8192}
@@ -137,3 +138,4 @@ c.SanitizeHTML.sanitized_output_types = {"text/html", "text/markdown"}
 # os.environ.setdefault("COURSE_MNIST_PATH", "/srv/course-data/mnist.npz")
 # os.environ.setdefault("COURSE_IMDB_PATH", "/srv/course-data/aclImdb_v1.tar.gz")
 # os.environ.setdefault("COURSE_BERT_PRESET", "/srv/course-data/bert_tiny_en_uncased")
+# os.environ.setdefault("COURSE_EMBEDDING_PRESET", "/srv/course-data/all-MiniLM-L6-v2")

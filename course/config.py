@@ -34,6 +34,12 @@ SETTINGS = {
         "keras-hub preset for the BERT assignment: a preset name (online) or a "
         "local preset directory (offline). Empty: the hardware profile decides.",
     ),
+    "COURSE_EMBEDDING_PRESET": (
+        "",
+        "Sentence-embedding model of assignment 06: a keras-hub preset name or handle "
+        "(e.g. 'hf://sentence-transformers/all-MiniLM-L6-v2') or a local preset directory. "
+        "Empty: all-MiniLM-L6-v2 from Hugging Face online, else the installed offline copy.",
+    ),
     "COURSE_PROFILE": (
         "auto",
         "Hardware profile: 'auto' (GPU if TensorFlow lists one, else CPU), 'cpu' or 'gpu'.",
@@ -58,6 +64,8 @@ class Settings:
         bert_preset: keras-hub preset name or directory, or ``None``.
         profile: ``'auto'``, ``'cpu'`` or ``'gpu'``.
         network_timeout: Seconds to wait when probing the network.
+        embedding_preset: Assignment 06's sentence-embedding preset name,
+            handle or directory, or ``None``.
     """
 
     data_source: str
@@ -66,6 +74,7 @@ class Settings:
     bert_preset: Optional[str]
     profile: str
     network_timeout: float
+    embedding_preset: Optional[str] = None
 
 
 def get_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -105,6 +114,7 @@ def get_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         bert_preset=read("COURSE_BERT_PRESET") or None,
         profile=profile,
         network_timeout=timeout,
+        embedding_preset=read("COURSE_EMBEDDING_PRESET") or None,
     )
 
 

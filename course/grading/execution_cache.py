@@ -87,7 +87,7 @@ GRADER_ONLY = (
 #: Files of a submission folder left out of the key (see the module docstring).
 UNKEYED_FILES = ("timestamp.txt",)
 #: Settings whose value is a path: the key holds the content digest of what they name instead.
-PATH_SETTINGS = ("COURSE_MNIST_PATH", "COURSE_IMDB_PATH", "COURSE_BERT_PRESET")
+PATH_SETTINGS = ("COURSE_MNIST_PATH", "COURSE_IMDB_PATH", "COURSE_BERT_PRESET", "COURSE_EMBEDDING_PRESET")
 #: Events of a run that make it unfit to store (they depend on the machine's load).
 UNSTORED_EVENTS = (events.LIMIT, events.KERNEL_DIED, events.CELL_TIMEOUT, events.UNSANDBOXED)
 #: Events of a run that are replayed with it.

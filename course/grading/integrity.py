@@ -78,7 +78,7 @@ def watched_paths(settings: Optional[Settings] = None) -> List[str]:
     settings = settings or get_settings()
     candidates = isolated_import_path()
     candidates.append(course_package_dir())
-    for value in (settings.mnist_path, settings.imdb_path, settings.bert_preset):
+    for value in (settings.mnist_path, settings.imdb_path, settings.bert_preset, settings.embedding_preset):
         if value and os.path.exists(value):
             candidates.append(value)
     paths = sorted({os.path.realpath(p) for p in candidates if os.path.exists(p)})

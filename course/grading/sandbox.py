@@ -64,6 +64,7 @@ COURSE_SETTINGS = (
     "COURSE_MNIST_PATH",
     "COURSE_IMDB_PATH",
     "COURSE_BERT_PRESET",
+    "COURSE_EMBEDDING_PRESET",
     "COURSE_NETWORK_TIMEOUT",
 )
 #: Environment variables passed into a sandbox, by name; everything else is dropped.
@@ -171,7 +172,7 @@ def data_paths() -> List[str]:
     from course.config import get_settings
 
     settings = get_settings()
-    return _outermost([settings.mnist_path, settings.imdb_path, settings.bert_preset])
+    return _outermost([settings.mnist_path, settings.imdb_path, settings.bert_preset, settings.embedding_preset])
 
 
 class Sandbox(LoggingConfigurable):
