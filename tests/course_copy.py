@@ -8,6 +8,8 @@ import them too, so the scripts run in the environment ``make demo`` builds
 import os
 import shutil
 
+from pytest import approx
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.environ.get("COURSE_SHARED_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 SHARED_MNIST = os.path.join(SHARED_DATA, "mnist", "mnist.npz")
@@ -123,3 +125,62 @@ def released_copy(target: str, assignments):
     api = nbgrader_api.make_api(root)
     nbgrader_api.generate_release(api, assignments)
     return root, api
+
+
+def judge_function(key, grade_id: str, function, seed_parts):
+    """Judges ``function`` as the grader does: the key's cases for these seed parts, results as data.
+
+    Args:
+        key: An answer key module (``load_key_module``).
+        grade_id: A ``FunctionQuestion``'s test cell.
+        function: The function to judge, called in this process.
+        seed_parts: What the random cases are drawn from (student, notebook).
+
+    Returns:
+        The ``Verdict``.
+    """
+    from course import codec
+    from course.grading.compare import call_locally, judge_cases
+    from course.grading.judge import FunctionQuestion, case_rng, run_judge
+
+    question = key.QUESTIONS[grade_id]
+    assert isinstance(question, FunctionQuestion)
+    cases = list(question.cases(case_rng(*seed_parts, grade_id)))
+    records = [codec.decode(codec.encode(r)) if r["status"] == "ok" else r for r in call_locally(function, cases)]
+    if question.judge is not None:
+        return run_judge(question.judge, records, cases)
+    return run_judge(lambda r, c: judge_cases(r, c, question.function, **question.options), records, cases)
+
+
+def assert_cheats_lose_exactly_their_cells(graded, assignment: str, notebook: str, auto_max: float, cheated: dict):
+    """Checks a graded batch with a ``demo-cheat`` submission: all points for the perfect student, none for the
+    untouched one, and each cheated cell zero with the grader's reason while the cheat keeps every other point.
+
+    Args:
+        graded: What ``graded_course(assignment)`` returned.
+        assignment: The assignment id.
+        notebook: The notebook's file name.
+        auto_max: Its autograded points.
+        cheated: ``{grade_id: (phrase of the grader's reason, points)}``.
+    """
+    import json
+
+    _, root, api, records = graded
+    perfect, untouched, cheat = records["perfect"], records["untouched"], records["cheat"]
+    assert (perfect.status, perfect.auto_score, perfect.auto_max) == ("graded", auto_max, auto_max), perfect.notes
+    assert (untouched.status, untouched.auto_score) == ("graded", 0)
+    assert cheat.status == "graded"
+    assert cheat.auto_score == approx(auto_max - sum(points for _, points in cheated.values())), cheat.notes
+    with api.gradebook as gb:
+        submission = gb.find_submission(assignment, "demo-cheat")
+        scores = {g.name: g.score for nb in submission.notebooks for g in nb.grades if g.auto_score is not None}
+    for grade_id in cheated:
+        assert scores[grade_id] == 0, grade_id
+    outputs = {}
+    with open(os.path.join(root, "autograded", "demo-cheat", assignment, notebook), encoding="utf-8") as fh:
+        for cell in json.load(fh)["cells"]:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id in cheated:
+                outputs[grade_id] = json.dumps(cell.get("outputs", []))
+    for grade_id, (reason, _) in cheated.items():
+        assert reason in outputs[grade_id], (grade_id, outputs[grade_id][:500])

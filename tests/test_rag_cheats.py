@@ -9,10 +9,9 @@ and a recall table whose numbers are made up. Each must score zero on
 exactly its cell, with the grader's reason, and nothing else.
 """
 
-import json
-import os
-
 import pytest
+
+from course_copy import assert_cheats_lose_exactly_their_cells
 
 ASSIGNMENT = "06_rag"
 NOTEBOOK = "rag.ipynb"
@@ -65,22 +64,4 @@ def write_rag_cheater(root: str, student: str) -> str:
 def test_cheats_score_zero_on_exactly_their_cells(graded_assignment, graded_course):
     """Through real nbgrader: does each cheat lose exactly its cell, for the grader's reason, while the perfect student
     gets every autograded point and the untouched release none?"""
-    _, root, api, records = graded_course(graded_assignment)
-    perfect, untouched, cheat = records["perfect"], records["untouched"], records["cheat"]
-    assert (perfect.status, perfect.auto_score, perfect.auto_max) == ("graded", AUTO_MAX, AUTO_MAX), perfect.notes
-    assert (untouched.status, untouched.auto_score) == ("graded", 0)
-    assert cheat.status == "graded"
-    assert cheat.auto_score == pytest.approx(AUTO_MAX - sum(points for _, points in CHEATED.values())), cheat.notes
-    graded_nb = os.path.join(root, "autograded", "demo-cheat", ASSIGNMENT, NOTEBOOK)
-    with api.gradebook as gb:
-        submission = gb.find_submission(ASSIGNMENT, "demo-cheat")
-        scores = {g.name: g.score for nb in submission.notebooks for g in nb.grades if g.auto_score is not None}
-    for grade_id in CHEATED:
-        assert scores[grade_id] == 0, grade_id
-    outputs = {}
-    for cell in json.load(open(graded_nb, encoding="utf-8"))["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in CHEATED:
-            outputs[grade_id] = json.dumps(cell.get("outputs", []))
-    for grade_id, (reason, _) in CHEATED.items():
-        assert reason in outputs[grade_id], (grade_id, outputs[grade_id][:500])
+    assert_cheats_lose_exactly_their_cells(graded_course(graded_assignment), ASSIGNMENT, NOTEBOOK, AUTO_MAX, CHEATED)

@@ -19,10 +19,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from course import codec
-from course_copy import ROOT, load_key_module, run_solution_cells
-from course.grading.compare import call_locally, judge_cases
-from course.grading.judge import FunctionQuestion, case_rng, run_judge
+from course_copy import ROOT, judge_function, load_key_module, run_solution_cells
+from course.grading.judge import run_judge
 
 FOLDER = os.path.join(ROOT, "source", "06_rag")
 NUMPY_CELLS = ("imports", "embedding_functions", "metric_functions", "exact_search_function", "index_functions",
@@ -41,14 +39,8 @@ def solution():
 
 
 def _judge_function(key, grade_id, function, student="student"):
-    """Judges ``function`` as the grader does: the key's cases for this student, results as data."""
-    question = key.QUESTIONS[grade_id]
-    assert isinstance(question, FunctionQuestion)
-    cases = list(question.cases(case_rng(student, "rag", grade_id)))
-    records = [codec.decode(codec.encode(r)) if r["status"] == "ok" else r for r in call_locally(function, cases)]
-    if question.judge is not None:
-        return run_judge(question.judge, records, cases)
-    return run_judge(lambda r, c: judge_cases(r, c, question.function, **question.options), records, cases)
+    """Judges ``function`` as the grader does, with this student's random cases."""
+    return judge_function(key, grade_id, function, (student, "rag"))
 
 
 def test_key_covers_every_autograded_cell(key):

@@ -15,10 +15,8 @@ import os
 import numpy as np
 import pytest
 
-from course import codec
-from course_copy import ROOT, load_key_module, run_solution_cells
-from course.grading.compare import call_locally, judge_cases
-from course.grading.judge import FunctionQuestion, ValueQuestion, case_rng, run_judge
+from course_copy import ROOT, judge_function, load_key_module, run_solution_cells
+from course.grading.judge import ValueQuestion, run_judge
 
 FOLDER = os.path.join(ROOT, "source", "05_tiny_gpt")
 
@@ -35,14 +33,8 @@ def solution(key):
 
 
 def _judge_function(key, grade_id, function, student="student"):
-    """Judges ``function`` as the grader does: the key's cases for this student, results as data."""
-    question = key.QUESTIONS[grade_id]
-    assert isinstance(question, FunctionQuestion)
-    cases = list(question.cases(case_rng(student, "tiny_gpt", grade_id)))
-    records = [codec.decode(codec.encode(r)) if r["status"] == "ok" else r for r in call_locally(function, cases)]
-    if question.judge is not None:
-        return run_judge(question.judge, records, cases)
-    return run_judge(lambda r, c: judge_cases(r, c, question.function, **question.options), records, cases)
+    """Judges ``function`` as the grader does, with this student's random cases."""
+    return judge_function(key, grade_id, function, (student, "tiny_gpt"))
 
 
 FUNCTIONS = [gid for gid in (
