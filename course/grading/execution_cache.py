@@ -67,6 +67,7 @@ GRADER_ONLY = (
     "grading/child.py",
     "grading/cluster.py",
     "grading/compare.py",
+    "grading/embeddings.py",
     "grading/exports.py",
     "grading/instructor_lines.py",
     "grading/judge.py",
