@@ -226,6 +226,7 @@ def judge_with_key(run: Run, nb, workdir: str) -> None:
     verdicts = judge_notebook(nb, key, workdir, ("verify_gpu", run.assignment, str(run.seed)))
     verdict = verdicts.get(grade_id)
     run.extra["questions_right"] = f"{sum(v.score >= 1 for v in verdicts.values())}/{len(key.questions)}"
+    run.extra["questions_short"] = {gid: v.message[:300] for gid, v in verdicts.items() if v.score < 1}
     if verdict is None:
         run.error = run.error or f"{grade_id} was not judged"
         return

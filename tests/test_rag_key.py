@@ -231,3 +231,19 @@ def test_no_break_even_on_a_slow_machine_is_infinity(key):
     assert run_judge(key._cost_numbers, values).score == 1
     values["break_even_tokens_cheaper"] = -1e6
     assert run_judge(key._cost_numbers, values).score == pytest.approx(6 / 7, abs=1e-3)
+
+
+def test_key_constants_are_the_notebooks():
+    """Does the key rebuild the notebook's benchmark and costs with the locked cells' own constants?"""
+    import re
+
+    source = open(os.path.join(FOLDER, "rag.py"), encoding="utf-8").read()
+    for name in ("BENCHMARK_SEED", "FUSE_DEPTH", "CPU_PRICE_PER_HOUR", "PRICE_PER_MILLION_INPUT", "QUESTION_TOKENS",
+                 "TOP_K", "CORPUS_TOKENS"):
+        found = re.search(rf"^{name} = ([0-9_.]+)", source, re.MULTILINE)
+        assert found, name
+        assert float(found.group(1).replace("_", "")) == getattr(key_module(), name), name
+
+
+def key_module():
+    return load_key_module("06_rag", "rag", name="rag_key_constants")

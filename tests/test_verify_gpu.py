@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,7 @@ def test_prepared_notebook_has_the_seed_and_the_measuring_cell(tmp_path):
         path = verify_gpu.prepare(assignment, 7, str(tmp_path / assignment))
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        assert "SEED = 7" in code and "SEED = 42" not in code
+        assert re.search(r"^SEED = 7$", code, re.MULTILINE) and not re.search(r"^SEED = 42$", code, re.MULTILINE)
         assert verify_gpu.MEASUREMENTS_FILE in nb.cells[-1].source
         marker = verify_gpu.TIMED_CELLS.get(assignment, ".fit(")
         assert any(marker in c.source for c in nb.cells if c.cell_type == "code"), "the training cell is timed"
@@ -85,3 +86,20 @@ def test_measurements_are_read_from_their_file_not_from_printed_output(tmp_path)
     assert verify_gpu.read_measurements(str(tmp_path)) == {}
     (tmp_path / verify_gpu.MEASUREMENTS_FILE).write_text(codec.dumps({"peak_gpu_bytes": 2**30, "gpu_name": "H100"}))
     assert verify_gpu.read_measurements(str(tmp_path)) == {"peak_gpu_bytes": 2**30, "gpu_name": "H100"}
+
+
+def test_an_assignment_without_a_model_is_judged_by_its_key(monkeypatch):
+    """For 06 (functions, no model), is the measure the key's verdict on test_search, and are short questions named?"""
+    from course.grading import judge
+    from course.grading.artifacts import Verdict
+
+    verdicts = {
+        "test_search": Verdict(True, "ok", metrics={"recall_at_10": 0.31, "bound": 0.22, "data_source": "local"}, score=1.0),
+        "test_pooling_table": Verdict(True, "one number wrong", score=0.8),
+    }
+    monkeypatch.setattr(judge, "judge_notebook", lambda *a, **k: verdicts)
+    run = verify_gpu.Run("06_rag", 1)
+    verify_gpu.judge_with_key(run, nbformat.v4.new_notebook(), "/nonexistent")
+    assert (run.accuracy, run.threshold, run.passed, run.data_source) == (0.31, 0.22, True, "local")
+    assert run.extra["questions_short"] == {"test_pooling_table": "one number wrong"}
+    assert run.extra["questions_right"].startswith("1/")
