@@ -3,6 +3,7 @@
 #   make demo   release, autograde synthetic students, feedback, grades table
 #   make test   the test suite (what CI runs); make test-full: without the execution cache
 #   make lab    JupyterLab on the course, for students
+#   make hub    JupyterHub with the grading service (2 students, 1 instructor), on this machine
 #
 # The environment comes from one of two locks of the same top-level pins
 # (course/tools/envsetup.py): requirements-gpu.lock where an NVIDIA GPU is present,
@@ -20,7 +21,7 @@ SHARED_DATA ?= $(abspath ../shared/data)
 # Test workers (pytest-xdist): one per core, the BERT grading in its own group.
 TEST_WORKERS ?= 2
 
-.PHONY: env dev-env demo test test-full test-fast lab notebooks release check lock clean-grading clean
+.PHONY: env dev-env demo test test-full test-fast lab hub notebooks release check lock clean-grading clean
 
 env:
 	@$(ENVSETUP)
@@ -52,6 +53,13 @@ test-fast: dev-env
 lab: env
 	$(BIN)/python -m course.tools.studentlab $(LAB_ARGS)
 
+# JupyterHub on http://127.0.0.1:8000 (student1, student2, instructor; password: course):
+# students fetch and submit in the Assignments panel, the grading service
+# (python -m course serve) grades each submission and releases its feedback;
+# the instructor's status page is /services/grading/. State in build/hub/.
+hub: env
+	$(BIN)/python -m course.tools.hub $(HUB_ARGS)
+
 notebooks: dev-env
 	$(BIN)/python -m course notebooks
 
@@ -72,7 +80,7 @@ lock: dev-env
 
 # Remove grading state (never committed): gradebook, submissions, autograded, feedback, exports.
 clean-grading:
-	rm -rf gradebook.db submitted autograded/*/ feedback exports .nbgrader.log
+	rm -rf gradebook.db submitted autograded/*/ feedback exports .nbgrader.log grading-service
 
 clean: clean-grading
 	rm -rf $(VENV) build

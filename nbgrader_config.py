@@ -132,6 +132,23 @@ c.SanitizeHTML.enabled = True
 c.SanitizeHTML.safe_output_keys = {"metadata", "text/plain", "image/png", "image/jpeg"}
 c.SanitizeHTML.sanitized_output_types = {"text/html", "text/markdown"}
 
+# The grading service (`python -m course serve`, `make hub`; course/grading/service/): grades each
+# submission that arrives through nbgrader's exchange and releases its feedback there, for
+# the student's Fetch Feedback. Before an assignment's due date (nbgrader's duedate) students
+# see `before_deadline`: "visible" (whether each test cell's visible checks passed),
+# "score" (points per question, no notes) or "full"; after it, full feedback, and nbgrader's
+# late penalty applies as configured (c.LateSubmissionPlugin). Limits against guessing and
+# overload: graded submissions per student, assignment and hour, and gradings at a time.
+c.GradingService.before_deadline = "score"
+c.GradingService.per_hour = 3
+c.GradingService.over_limit = "refuse"
+c.GradingService.concurrency = 2
+# Hub users who may open the status page, the grading report and feedback copies
+# (`make hub`'s instructor; name your own).
+c.GradingService.instructors = ["instructor"]
+# The exchange students submit to (nbgrader's default; `make hub` passes its own with --exchange).
+# c.Exchange.root = "/srv/nbgrader/exchange"
+
 # Air-gapped grading servers: point the course at local copies here (or in the
 # environment of the grading account); kernels inherit these variables.
 # os.environ.setdefault("COURSE_DATA_SOURCE", "local")

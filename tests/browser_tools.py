@@ -31,21 +31,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_server(url: str, proc: subprocess.Popen, log_path: str, seconds: float = 180, what: str = "JupyterLab") -> None:
-    """Waits until ``url`` answers 200; fails the test with the server's log if it exits or never answers."""
+def wait_until(check, proc: subprocess.Popen, log_path: str, seconds: float = 180, what: str = "JupyterLab") -> None:
+    """Waits until ``check()`` is true; fails the test with the server's log if it exits or ``check`` never holds.
+
+    ``check`` may raise a connection error while the server starts; that counts as not yet.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             with open(log_path, encoding="utf-8", errors="replace") as fh:
                 pytest.fail(f"{what} exited with {proc.returncode}:\n{fh.read()[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    return
+            if check():
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.5)
-    pytest.fail(f"{what} did not answer at {url} within {seconds:.0f} s")
+    with open(log_path, encoding="utf-8", errors="replace") as fh:
+        pytest.fail(f"{what} not ready within {seconds:.0f} s:\n{fh.read()[-3000:]}")
+
+
+def wait_for_server(url: str, proc: subprocess.Popen, log_path: str, seconds: float = 180, what: str = "JupyterLab") -> None:
+    """Waits until ``url`` answers 200 (``wait_until``)."""
+
+    def answers():
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            return reply.status == 200
+
+    wait_until(answers, proc, log_path, seconds, what)
+
+
+def type_answers(page, notebook, answers) -> None:
+    """Types each answer into the code cell that shows its first line, as a student would, in JupyterLab."""
+    for answer in answers:
+        cell = notebook.locator(".jp-CodeCell", has_text=answer.splitlines()[0].strip()).first
+        cell.scroll_into_view_if_needed()
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(answer)
+        page.keyboard.press("Escape")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -91,7 +91,7 @@ def sample_data(course_env):
 #: Assignments whose grading (a BERT fine-tuning) goes with the other BERT tests.
 BERT_ASSIGNMENTS = ("03_bert_imdb",)
 #: Test modules (or fixtures) whose tests share one expensive fixture -> their xdist group.
-MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts"}
+MODULE_GROUPS = {"test_bert.py": "bert-models", "test_concepts.py": "grade-01_concepts", "test_hub.py": "hub"}
 FIXTURE_GROUPS = {"cheats": "mnist-cheats", "batch": "hostile", "holes_batch": "holes"}
 #: Seconds a group (or an ungrouped module's tests) took, for a machine that has no record yet: work is
 #: handed to the workers longest first, so that no long group starts last and leaves the other worker
@@ -112,6 +112,8 @@ MEASURED_SECONDS = {
     "test_verify_gpu.py": 70,
     "test_script_free.py": 90,
     "test_browser.py": 65,
+    "hub": 80,
+    "test_service_restart.py": 75,
     "test_grading_sandbox.py": 30,
     "grade-01_concepts": 30,
 }

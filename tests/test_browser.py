@@ -18,7 +18,7 @@ import urllib.request
 import nbformat
 import pytest
 
-from browser_tools import CHROMIUM, CHROMIUM_FLAGS, free_port, stop_server, wait_for_server
+from browser_tools import CHROMIUM, CHROMIUM_FLAGS, free_port, stop_server, type_answers, wait_for_server
 from conftest import ROOT
 from course.grading.students import solved_source
 from course.tools.links import colab_url
@@ -119,13 +119,7 @@ def test_student_validates_a_release_notebook_in_jupyterlab(student_lab):
             _close_dialog(page)
 
             # Type each answer into its cell, as a student would.
-            for answer in answers:
-                cell = notebook.locator(".jp-CodeCell", has_text=answer.splitlines()[0].strip()).first
-                cell.scroll_into_view_if_needed()
-                cell.locator(".cm-content").click()
-                page.keyboard.press("Control+A")
-                page.keyboard.insert_text(answer)
-                page.keyboard.press("Escape")
+            type_answers(page, notebook, answers)
 
             # Run every cell in the student's kernel; the visible tests print their results.
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()

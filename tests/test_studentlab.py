@@ -105,3 +105,20 @@ def test_lab_command_uses_the_student_configuration(tmp_path):
     assert command[:3] == [sys.executable, "-m", "jupyterlab"]
     assert f"--ServerApp.root_dir={paths.workspace}" in command and command[-1] == "--port=1"
     assert env["JUPYTER_CONFIG_DIR"] == paths.config
+
+
+def test_hub_students_are_their_hub_user_on_the_exchange(tmp_path, monkeypatch):
+    """Under JupyterHub (students sharing one Unix account), does nbgrader read the student id from JUPYTERHUB_USER,
+    with no assignment folder forced, so that each user's submissions carry their own name?"""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    written = studentlab.configure_student(str(tmp_path), exchange_root="/srv/exchange", course_id="course101", hub_user=True)
+    for user, expected in (("student1", "student1"), (None, None)):
+        if user:
+            monkeypatch.setenv("JUPYTERHUB_USER", user)
+        else:
+            monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+        config = PyFileConfigLoader(os.path.basename(written["nbgrader_config"]), path=str(tmp_path)).load_config()
+        assert config.Exchange.root == "/srv/exchange" and config.CourseDirectory.course_id == "course101"
+        assert config.CourseDirectory.get("student_id") == expected
+        assert "assignment_dir" not in config.Exchange

@@ -84,6 +84,8 @@ GRADER_ONLY = (
     "grading/students.py",
     "grading/token_counts.py",
     "grading/verifiers/",
+    "grading/service/",
+    "tools/hub.py",
 )
 #: Files of a submission folder left out of the key (see the module docstring).
 UNKEYED_FILES = ("timestamp.txt",)

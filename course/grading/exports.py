@@ -46,6 +46,29 @@ def write_report(records: List[GradeRecord], path: str) -> str:
     return path
 
 
+def write_exports(api, records: List[GradeRecord], root: str) -> Dict[str, str]:
+    """Writes what a batch leaves in ``<root>/exports/``: grades.csv, grading_report.csv, report.html.
+
+    The records' points are read again from the gradebook first (``refresh_scores``).
+
+    Returns:
+        The paths, by name (``grades``, ``report``, ``page``).
+    """
+    import os
+
+    from course.grading.autograde import refresh_scores
+    from course.grading.report import write_html_report
+
+    folder = os.path.join(root, "exports")
+    os.makedirs(folder, exist_ok=True)
+    records = refresh_scores(api, records)
+    return {
+        "grades": export_grades(api, os.path.join(folder, "grades.csv")),
+        "report": write_report(records, os.path.join(folder, "grading_report.csv")),
+        "page": write_html_report(api, records, os.path.join(folder, "report.html")),
+    }
+
+
 def format_table(records: List[GradeRecord]) -> str:
     """Formats points per student (rows) and assignment (columns), the manual points still open, then the notes.
 

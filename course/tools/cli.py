@@ -5,6 +5,8 @@ Commands:
     release    Generate release/ from source/ (--check: regenerate in a temporary copy and compare).
     grade      Autograde every submission of an assignment on Dask workers (resumable), and give feedback.
     demo       The instructor's main job end to end on synthetic students.
+    serve      The grading service: grades what students submit through nbgrader's exchange as it
+               arrives and releases the feedback (a JupyterHub service; course/grading/service/).
     settings   Show the settings the course reads and the profile in force.
     links      Colab and Binder links of the release notebooks (--hub URL: nbgitpuller links;
                --readme: rewrite README.md's launch table).
@@ -20,6 +22,7 @@ import tempfile
 import time
 from typing import List
 
+from course.grading.service import serve
 from course.tools import links
 from course.grading import autograde, exports, nbgrader_api
 from course.grading.sandbox import SandboxUnavailable
@@ -113,22 +116,15 @@ def _sandbox(api, required: bool) -> bool:
 
 
 def _finish(api, records, root: str) -> None:
-    from course.grading.report import write_html_report
-
-    folder = os.path.join(root, "exports")
-    os.makedirs(folder, exist_ok=True)
     # The table and the report show what the gradebook holds now, like grades.csv.
-    records = autograde.refresh_scores(api, records)
-    grades = exports.export_grades(api, os.path.join(folder, "grades.csv"))
-    report = exports.write_report(records, os.path.join(folder, "grading_report.csv"))
-    page = write_html_report(api, records, os.path.join(folder, "report.html"))
+    paths = exports.write_exports(api, records, root)
     print()
     print(exports.format_table(records))
     print()
     print(f"Feedback (HTML):     {os.path.join(root, 'feedback')}/<student>/<assignment>/")
-    print(f"Grades (nbgrader):   {grades}")
-    print(f"Grading report:      {report}")
-    print(f"Instructor report:   {page}")
+    print(f"Grades (nbgrader):   {paths['grades']}")
+    print(f"Grading report:      {paths['report']}")
+    print(f"Instructor report:   {paths['page']}")
 
 
 def _resources(items) -> dict:
@@ -277,6 +273,9 @@ def main(argv=None) -> int:
     p.add_argument("--workers", **WORKERS_OPTION)
     p.add_argument("--require-sandbox", **REQUIRE_SANDBOX_OPTION)
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("serve", help="grade submissions from nbgrader's exchange as they arrive (a JupyterHub service)")
+    serve.add_arguments(p)
+    p.set_defaults(func=serve.run)
     p = sub.add_parser("settings", help="show settings and profile")
     p.set_defaults(func=cmd_settings)
     p = sub.add_parser("links", help="launch links of the release notebooks (Colab, Binder, nbgitpuller)")

@@ -85,7 +85,11 @@ def disabled_parts(exchange: bool) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
 
 
 def configure_student(
-    config_dir: str, exchange_root: Optional[str] = None, course_id: str = "", workspace: str = ""
+    config_dir: str,
+    exchange_root: Optional[str] = None,
+    course_id: str = "",
+    workspace: str = "",
+    hub_user: bool = False,
 ) -> Dict[str, str]:
     """Writes the student-side Jupyter configuration into one configuration directory.
 
@@ -100,9 +104,12 @@ def configure_student(
             or ``<sys.prefix>/etc/jupyter``).
         exchange_root: The nbgrader exchange, or ``None`` where there is none.
         course_id: The nbgrader course id (needed with an exchange).
-        workspace: Where fetched assignments go (needed with an exchange:
-            nbgrader's Assignments panel otherwise uses the server's working
-            directory, not the folder JupyterLab shows).
+        workspace: Where fetched assignments go (needed with an exchange
+            when JupyterLab shows another folder than the server's working
+            directory; empty: the working directory, as under JupyterHub).
+        hub_user: The student id is the JupyterHub user (``JUPYTERHUB_USER``),
+            not the Unix account (under JupyterHub, students of a single-user
+            spawner share one account).
 
     Returns:
         The files written, by purpose.
@@ -128,14 +135,22 @@ def configure_student(
     }
     if exchange_root is not None:
         path = os.path.join(config_dir, "nbgrader_config.py")
+        lines = [
+            "# Written by `python -m course.tools.studentlab`: the student side of the exchange.",
+            "c = get_config()  # noqa: F821",
+            f"c.CourseDirectory.course_id = {course_id!r}",
+            f"c.Exchange.root = {exchange_root!r}",
+        ]
+        if workspace:
+            lines.append(f"c.Exchange.assignment_dir = {workspace!r}")
+        if hub_user:
+            lines += [
+                "import os",
+                "if os.environ.get('JUPYTERHUB_USER'):",
+                "    c.CourseDirectory.student_id = os.environ['JUPYTERHUB_USER']",
+            ]
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(
-                "# Written by `python -m course.tools.studentlab`: the student side of the local exchange.\n"
-                "c = get_config()  # noqa: F821\n"
-                f"c.CourseDirectory.course_id = {course_id!r}\n"
-                f"c.Exchange.root = {exchange_root!r}\n"
-                f"c.Exchange.assignment_dir = {workspace!r}\n"
-            )
+            fh.write("\n".join(lines) + "\n")
         written["nbgrader_config"] = path
     return written
 
