@@ -66,10 +66,12 @@ def hub(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("hub")
     root = scratch_course(base / "course", ["00_setup", "01_concepts"], COURSE_CONFIG)
-    settings = HubSettings(
-        hub_dir=str(base / "hub"), course_dir=root, port=free_port(), api_port=free_port(),
-        proxy_api_port=free_port(), service_port=free_port(),
-    )
+    ports = []
+    while len(ports) < 4:  # four different free ports
+        port = free_port()
+        ports += [port] if port not in ports else []
+    settings = HubSettings(hub_dir=str(base / "hub"), course_dir=root, port=ports[0], api_port=ports[1],
+                           proxy_api_port=ports[2], service_port=ports[3])
     prepare(settings)
     command, env = hub_command(settings)
     env.update(COURSE_DATA_SOURCE="sample", TF_CPP_MIN_LOG_LEVEL="3")
@@ -292,6 +294,7 @@ def test_students_cannot_open_the_status_page_or_others_feedback_and_instructors
             for path in ("", "exports/report.html", "feedback/student1/01_concepts/concepts.html"):
                 reply = student.goto(settings.url + PREFIX + path)
                 assert reply.status == 403, (path, reply.status)
+                assert "for the course's instructors only" in student.content()
                 assert "student1" not in student.content()
             student.screenshot(path=os.path.join(SCREENSHOTS, "hub-6-student-refused.png"))
             scan = settings.url + PREFIX + "api/scan"

@@ -326,9 +326,9 @@ class GradingLoop:
             return 0
         released = self.released()
         done = 0
-        for sub in self.queue.latest_graded():
+        for sub in self.queue.latest_graded(("graded", "failed")):  # feedback/ holds the latest grading's
             due = released.get(sub.assignment)
-            if sub.shown != "full" and due is not None and now > due:
+            if sub.state == "graded" and sub.shown != "full" and due is not None and now > due:
                 shown = self.release(sub, "full", due)
                 self.queue.update(sub.id, shown=shown)
                 done += shown == "full"

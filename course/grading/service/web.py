@@ -46,7 +46,8 @@ class _Base(web.RequestHandler):
 
     def write_error(self, status_code, **kwargs):
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(f"{status_code}: {self._reason}\n")
+        why = "this page is for the course's instructors only" if status_code == 403 else self._reason
+        self.finish(f"{status_code}: {why}\n")
 
 
 def make_handlers(prefix: str, course_root: str):
@@ -63,6 +64,9 @@ def make_handlers(prefix: str, course_root: str):
     class InstructorFiles(HubOAuthenticated, web.StaticFileHandler):
         def set_default_headers(self):
             _Base.set_default_headers(self)
+
+        def write_error(self, status_code, **kwargs):
+            _Base.write_error(self, status_code, **kwargs)
 
         @web.authenticated
         async def get(self, path, include_body=True):
