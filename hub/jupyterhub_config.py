@@ -58,11 +58,12 @@ c.Spawner.cmd = [os.path.join(BIN, "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
-COURSE_ENV = {k: v for k, v in os.environ.items() if k.startswith(("COURSE_", "TF_CPP", "OPENBLAS_"))}
-c.Spawner.environment = dict(
-    {k: v for k, v in COURSE_ENV.items() if not k.startswith("COURSE_HUB_")},
-    JUPYTER_CONFIG_DIR=os.path.join(HUB_DIR, "jupyter"),
-)
+# The course's settings (data, presets, caches) reach users' servers and the service; the hub's own do not.
+COURSE_ENV = {
+    k: v for k, v in os.environ.items()
+    if k.startswith(("COURSE_", "TF_CPP", "OPENBLAS_")) and not k.startswith("COURSE_HUB_")
+}
+c.Spawner.environment = dict(COURSE_ENV, JUPYTER_CONFIG_DIR=os.path.join(HUB_DIR, "jupyter"))
 if os.geteuid() == 0:
     c.Spawner.args = ["--allow-root"]
 

@@ -133,8 +133,8 @@ def test_collect_copies_files_only_and_uses_the_services_time(tmp_path):
     os.makedirs(old)
     open(os.path.join(old, "previous.ipynb"), "w").close()
     found = inbound.Found("alice+01_concepts+t+1", folder, "alice", "01_concepts", NOW)
-    copied = inbound.collect(found, submitted, NOW, max_bytes=2**20, max_files=50)
-    assert sorted(copied.left_out) == ["pipe", "stolen.txt"]
+    left_out = inbound.collect(found, submitted, NOW, max_bytes=2**20, max_files=50)
+    assert sorted(left_out) == ["pipe", "stolen.txt"]
     assert sorted(os.listdir(old)) == ["concepts.ipynb", "data", "submission_secret.txt", "timestamp.txt"]
     with open(os.path.join(old, "timestamp.txt")) as fh:
         assert fh.read() == time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime(NOW))

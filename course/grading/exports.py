@@ -1,9 +1,10 @@
 """What a batch leaves for the instructor: nbgrader's grade CSV, the grading report CSV and the summary table."""
 
 import csv
+import os
 from typing import Dict, List
 
-from course.grading.autograde import GradeRecord
+from course.grading.autograde import GradeRecord, refresh_scores
 
 
 def export_grades(api, path: str) -> str:
@@ -54,10 +55,7 @@ def write_exports(api, records: List[GradeRecord], root: str) -> Dict[str, str]:
     Returns:
         The paths, by name (``grades``, ``report``, ``page``).
     """
-    import os
-
-    from course.grading.autograde import refresh_scores
-    from course.grading.report import write_html_report
+    from course.grading.report import write_html_report  # matplotlib: imported when a report is written
 
     folder = os.path.join(root, "exports")
     os.makedirs(folder, exist_ok=True)

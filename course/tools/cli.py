@@ -22,10 +22,10 @@ import tempfile
 import time
 from typing import List
 
-from course.grading.service import serve
 from course.tools import links
 from course.grading import autograde, exports, nbgrader_api
 from course.grading.sandbox import SandboxUnavailable
+from course.grading.service import serve
 from course.grading.students import (
     BASIC_STUDENTS,
     ROBUSTNESS_ASSIGNMENT,

@@ -21,7 +21,7 @@ import shutil
 import stat
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple
 
 from course.grading.service.queue import Submission
@@ -145,19 +145,6 @@ def read_secret(path: str) -> str:
     return secret
 
 
-@dataclass
-class Copied:
-    """What ``collect`` copied.
-
-    Attributes:
-        files: Regular files copied (relative paths).
-        left_out: Links, FIFOs, devices and sockets left behind (relative paths).
-    """
-
-    files: List[str] = field(default_factory=list)
-    left_out: List[str] = field(default_factory=list)
-
-
 def _plan(path: str, max_bytes: float, max_files: int) -> Tuple[List[str], List[str], List[str]]:
     folders, files, left_out = [], [], []
     total = 0
@@ -190,7 +177,7 @@ def _copy_file(src: str, dst: str) -> None:
             shutil.copyfileobj(fin, fout)
 
 
-def collect(found: Found, submitted_root: str, received: float, max_bytes: float, max_files: int) -> Copied:
+def collect(found: Found, submitted_root: str, received: float, max_bytes: float, max_files: int) -> List[str]:
     """Copies one submission into ``<submitted_root>/<student>/<assignment>/``, replacing what was there.
 
     The copy is built beside its place and moved in whole; ``timestamp.txt``
@@ -204,7 +191,7 @@ def collect(found: Found, submitted_root: str, received: float, max_bytes: float
         max_files: Most entries.
 
     Returns:
-        What was copied and what was left behind.
+        The links, FIFOs, devices and sockets left behind, unopened (relative paths).
 
     Raises:
         Refused: Too large, too many files, or it changed while it was read.
@@ -229,7 +216,7 @@ def collect(found: Found, submitted_root: str, received: float, max_bytes: float
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Copied(files=[f for f in files if f != TIMESTAMP_FILE] + [TIMESTAMP_FILE], left_out=left_out)
+    return left_out
 
 
 def to_submission(found: Found, secret: str, notebooks: List[str]) -> Submission:

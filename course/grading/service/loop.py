@@ -28,6 +28,7 @@ from datetime import timezone
 from typing import Dict, List, Optional
 
 from course.grading import nbgrader_api
+from course.grading.intake import expected_cells
 from course.grading.autograde import GradeRecord
 from course.grading.service import inbound, pages, publish
 from course.grading.service.config import GradingService
@@ -35,12 +36,6 @@ from course.grading.service.queue import Submission, SubmissionQueue
 from course.grading.service.ratelimit import WINDOW_SECONDS, next_slot
 
 log = logging.getLogger("course.grading.service")
-
-
-def release_notebooks(course_root: str, assignment: str) -> List[str]:
-    """Notebook ids of an assignment's release (what a submission is graded on)."""
-    folder = os.path.join(course_root, "release", assignment)
-    return sorted(n[: -len(".ipynb")] for n in os.listdir(folder) if n.endswith(".ipynb"))
 
 
 class GradingLoop:
@@ -82,6 +77,12 @@ class GradingLoop:
                 for a in gb.assignments
             }
 
+    def notebooks(self) -> Dict[str, List[str]]:
+        """Notebook ids of each assignment in the gradebook (what a submission is graded on)."""
+        with self._api().gradebook as gb:
+            return {assignment: sorted(cells) for assignment, cells in
+                    ((a.name, expected_cells(gb, a.name)) for a in gb.assignments)}
+
     def mode_for(self, due: Optional[float], now: float) -> str:
         """What feedback shows now: ``full`` after the due date, else ``before_deadline``."""
         if due is not None and now > due:
@@ -92,15 +93,15 @@ class GradingLoop:
 
     def intake(self) -> int:
         """Queues new complete submissions of the inbound folder; returns how many were queued or refused."""
-        released = self.released()
+        notebooks_of = self.notebooks()
         added = 0
-        for found in inbound.scan(self.inbound, self.queue.known(), released):
+        for found in inbound.scan(self.inbound, self.queue.known(), notebooks_of):
             submission = inbound.to_submission(found, "", [])
             try:
                 if not inbound.owner_matches(found.path, found.student):
                     raise inbound.Refused(f"the folder is not owned by {found.student}'s account")
                 submission.secret = inbound.read_secret(found.path)
-                notebooks = release_notebooks(self.root, found.assignment)
+                notebooks = notebooks_of[found.assignment]
                 submission.notebooks = [
                     n for n in notebooks if os.path.isfile(os.path.join(found.path, f"{n}.ipynb"))
                     and not os.path.islink(os.path.join(found.path, f"{n}.ipynb"))
@@ -184,7 +185,7 @@ class GradingLoop:
             path = os.path.join(self.inbound, sub.inbound)
             try:
                 received = max(sub.received, inbound.last_change(path))
-                copied = inbound.collect(
+                left_out = inbound.collect(
                     inbound.Found(sub.inbound, path, sub.student, sub.assignment, received),
                     submitted,
                     received,
@@ -197,7 +198,7 @@ class GradingLoop:
                 self._notice(sub, [note])
                 continue
             sub.received = received
-            sub.note = f"left out, unopened: {', '.join(copied.left_out)}" if copied.left_out else ""
+            sub.note = f"left out, unopened: {', '.join(left_out)}" if left_out else ""
             sub.started, sub.attempts = time.time(), sub.attempts + 1
             self.queue.update(
                 sub.id, state="grading", started=sub.started, attempts=sub.attempts, received=received, note=sub.note
